@@ -1,0 +1,74 @@
+import { ConsoleLogger, LogLevel } from '@nestjs/common';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { useContainer } from 'class-validator';
+import { AppModule } from './app.module';
+import { validateEnvironment } from './config/environment';
+import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
+import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/http/body-parsers';
+import { requestIdOf, registerRequestIds } from './common/http/request-ids';
+import { RouteMethods } from './common/http/route-methods';
+import { RequestBodyPipe } from './common/json/request-body.pipe';
+
+/** The Fastify adapter with the contract's transport settings; used by main.ts and the tests. */
+export function createAdapter(): FastifyAdapter {
+  const level = validateEnvironment(process.env).LOG_LEVEL ?? 'info';
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Long ids must reach the handler to be answered 400 / 900118, not an unmatched-route 404.
+    routerOptions: { maxParamLength: 1_000 },
+    genReqId: requestIdOf,
+    requestIdLogLabel: 'requestId',
+    logger: level === 'silent' ? false : { level },
+  });
+}
+
+const LOG_LEVELS: Record<string, LogLevel[]> = {
+  silent: [],
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+/** Nest's own log lines as structured JSON, like Fastify's request logs. */
+export function createLogger(): ConsoleLogger | false {
+  const level = validateEnvironment(process.env).LOG_LEVEL ?? 'info';
+  if (level === 'silent') return false;
+  return new ConsoleLogger({ json: true, logLevels: LOG_LEVELS[level] });
+}
+
+/** Everything main.ts and the e2e tests share: hooks, parsers, pipe, filter, Swagger. */
+export function configureApp(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const routes = new RouteMethods();
+  fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
+  registerRequestIds(fastify);
+  registerBodyParsers(fastify);
+
+  app.useGlobalPipes(new RequestBodyPipe());
+  app.useGlobalFilters(new GlobalExceptionFilter(routes));
+  // Validators that need configuration (the customer domain suffix) come from Nest's container.
+  useContainer(app.select(AppModule), { fallbackOnErrors: true });
+  setUpSwagger(app);
+}
+
+function setUpSwagger(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Partner Center Customer service')
+    .setDescription(
+      'A self-hostable implementation of the Microsoft Partner Center Customer REST API (v1). ' +
+        'Authorize with a bearer token whose `tid` claim is your partner tenant ' +
+        '(in development: `npm run token -- <tenant-guid>`).',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

@@ -1,0 +1,105 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { conflictFor, isUnavailable } from '../../database/database-errors';
+import { RouteMethods } from '../http/route-methods';
+import { ApiError, ErrorKind } from './error-catalogue';
+
+/** 4xx statuses raised by Nest or Fastify themselves, in the contract's codes. */
+const KIND_BY_STATUS: Record<number, ErrorKind> = {
+  400: 'invalidInput',
+  401: 'unauthorized',
+  404: 'notFound',
+  405: 'methodNotAllowed',
+  413: 'bodyTooLarge',
+  415: 'unsupportedMediaType',
+};
+
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is larger than 64 KiB',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'The request body must be application/json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length header does not match the body',
+};
+
+/**
+ * The one place errors become responses (CONTRACT section 4): every error, whoever raised it, leaves
+ * in the contract's shape; anything unexpected is a 500 that says nothing internal and is logged
+ * with the request ids.
+ */
+@Catch()
+export class GlobalExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  constructor(private readonly routes: RouteMethods) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const error = this.toApiError(exception, request);
+    if (error.status >= 500) {
+      this.logger.error({
+        message: 'Request failed',
+        requestId: request.headers['ms-requestid'] ?? request.id,
+        correlationId: request.headers['ms-correlationid'],
+        method: request.method,
+        url: request.url,
+        error: exception instanceof Error ? exception.stack : String(exception),
+      });
+    }
+    reply.status(error.status).headers(error.headers);
+    if (request.method === 'HEAD') reply.send();
+    else reply.send(error.toBody());
+  }
+
+  private toApiError(exception: unknown, request: FastifyRequest): ApiError {
+    if (exception instanceof ApiError) return exception;
+    const conflict = conflictFor(exception);
+    if (conflict) return conflict;
+    if (isUnavailable(exception)) {
+      return new ApiError('unavailable', 'The service is temporarily unavailable', [], {
+        'Retry-After': '5',
+      });
+    }
+    const status = statusOf(exception);
+    if (status === 404 && !request.routeOptions?.url) return this.unmatchedRoute(request);
+    const kind = status !== undefined ? KIND_BY_STATUS[status] : undefined;
+    if (kind) return new ApiError(kind, describe(exception, kind));
+    return new ApiError('internal', 'An unexpected error occurred');
+  }
+
+  private unmatchedRoute(request: FastifyRequest): ApiError {
+    const path = request.url.split('?')[0];
+    const allowed = this.routes.allowedOn(path);
+    if (allowed.length > 0) {
+      return new ApiError(
+        'methodNotAllowed',
+        `The method ${request.method} is not allowed on ${path}`,
+        [],
+        { Allow: allowed.join(', ') },
+      );
+    }
+    return new ApiError('notFound', `No resource at ${path}`);
+  }
+}
+
+function statusOf(exception: unknown): number | undefined {
+  if (exception instanceof HttpException) return exception.getStatus();
+  const status = (exception as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+function describe(exception: unknown, kind: ErrorKind): string {
+  const code = (exception as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && FASTIFY_MESSAGES[code]) return FASTIFY_MESSAGES[code];
+  switch (kind) {
+    case 'invalidInput':
+      return exception instanceof SyntaxError || code === 'INVALID_JSON'
+        ? 'The request body is not valid JSON'
+        : 'The request is invalid';
+    case 'notFound':
+      return 'The requested resource was not found';
+    case 'unauthorized':
+      return 'A valid bearer token is required';
+    default:
+      return 'The request cannot be served';
+  }
+}

@@ -1,0 +1,26 @@
+import type { FastifyInstance, RawRequestDefaultExpression } from 'fastify';
+import { randomUUID } from 'node:crypto';
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first?.trim() || undefined;
+}
+
+/** Fastify's request id is the client's MS-RequestId, or a fresh GUID: logs carry the same id. */
+export function requestIdOf(request: RawRequestDefaultExpression): string {
+  return headerValue(request.headers['ms-requestid']) ?? randomUUID();
+}
+
+/**
+ * Every response carries MS-RequestId and MS-CorrelationId (CONTRACT section 1): the request's own
+ * values echoed, fresh GUIDs otherwise; the request's log lines carry both.
+ */
+export function registerRequestIds(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const correlationId = headerValue(request.headers['ms-correlationid']) ?? randomUUID();
+    request.log = request.log.child({ correlationId });
+    reply.header('MS-RequestId', request.id);
+    reply.header('MS-CorrelationId', correlationId);
+    done();
+  });
+}

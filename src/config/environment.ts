@@ -1,0 +1,145 @@
+import { plainToInstance } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+/**
+ * Every environment variable the service reads (CONTRACT section 13), validated once at start-up.
+ * A bad value stops the service with one message naming every bad variable.
+ */
+export class EnvironmentVariables {
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT?: number;
+
+  @IsOptional()
+  @IsString()
+  HOST?: string;
+
+  @IsOptional()
+  @Matches(/^(sqlite:.+|mysql:\/\/.+|mariadb:\/\/.+)$/, {
+    message:
+      'DATABASE_URL must be sqlite:<file>, sqlite::memory: or mysql://user:pass@host:port/db',
+  })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be redis://host:port or rediss://…' })
+  REDIS_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'AUTH_JWT_SECRET must be at least 16 characters' })
+  AUTH_JWT_SECRET?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  AUTH_JWKS_URI?: string;
+
+  @IsOptional()
+  @IsString()
+  AUTH_ISSUER?: string;
+
+  @IsOptional()
+  @IsString()
+  AUTH_AUDIENCE?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  THROTTLE_LIMIT?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  THROTTLE_TTL_MS?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  THROTTLE_ANONYMOUS_LIMIT?: number;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  PUBLIC_BASE_URL?: string;
+
+  @IsOptional()
+  @Matches(/^\.[a-z0-9-]+(\.[a-z0-9-]+)+$/, {
+    message: 'CUSTOMER_DOMAIN_SUFFIX must look like .onmicrosoft.com',
+  })
+  CUSTOMER_DOMAIN_SUFFIX?: string;
+
+  @IsOptional()
+  @IsString()
+  RELATIONSHIP_REQUEST_URL_TEMPLATE?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'PAGING_TOKEN_SECRET must be at least 16 characters' })
+  PAGING_TOKEN_SECRET?: string;
+
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: string;
+}
+
+const ENV_KEYS = [
+  'NODE_ENV',
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'AUTH_JWT_SECRET',
+  'AUTH_JWKS_URI',
+  'AUTH_ISSUER',
+  'AUTH_AUDIENCE',
+  'THROTTLE_LIMIT',
+  'THROTTLE_TTL_MS',
+  'THROTTLE_ANONYMOUS_LIMIT',
+  'PUBLIC_BASE_URL',
+  'CUSTOMER_DOMAIN_SUFFIX',
+  'RELATIONSHIP_REQUEST_URL_TEMPLATE',
+  'PAGING_TOKEN_SECRET',
+  'LOG_LEVEL',
+] as const;
+
+/** Environment variables are strings; numbers are converted here so "abc" fails as "must be an integer". */
+const NUMERIC = ['PORT', 'THROTTLE_LIMIT', 'THROTTLE_TTL_MS', 'THROTTLE_ANONYMOUS_LIMIT'] as const;
+
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  const input: Record<string, unknown> = {};
+  for (const key of ENV_KEYS) {
+    const value = raw[key];
+    if (value === undefined || value === '') continue;
+    input[key] = (NUMERIC as readonly string[]).includes(key) ? toNumber(value) : value;
+  }
+  const env = plainToInstance(EnvironmentVariables, input);
+  const errors = validateSync(env, { skipMissingProperties: false });
+  const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}));
+  if (env.NODE_ENV === 'production' && !env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URI) {
+    problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URI must be set when NODE_ENV=production');
+  }
+  if (problems.length > 0) {
+    throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return env;
+}
+
+function toNumber(value: unknown): unknown {
+  return typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+}

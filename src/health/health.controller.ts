@@ -1,0 +1,54 @@
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyReply } from 'fastify';
+import { DataSource } from 'typeorm';
+import { Public } from '../common/auth/auth.decorators';
+
+const DATABASE_TIMEOUT_MS = 2_000;
+
+@ApiTags('Health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  @Get('live')
+  @ApiOperation({ summary: 'The process is up' })
+  @ApiOkResponse()
+  live() {
+    return { status: 'up' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'The database is reachable' })
+  @ApiOkResponse()
+  @ApiServiceUnavailableResponse()
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    const database = (await this.databaseUp()) ? 'up' : 'down';
+    if (database === 'down')
+      reply.status(HttpStatus.SERVICE_UNAVAILABLE).header('Retry-After', '5');
+    return { status: database === 'up' ? 'up' : 'down', database };
+  }
+
+  private async databaseUp(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), DATABASE_TIMEOUT_MS);
+    });
+    const ping = this.dataSource.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
+    try {
+      return await Promise.race([ping, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

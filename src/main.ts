@@ -1,0 +1,41 @@
+import { Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { configureApp, createAdapter, createLogger } from './app.setup';
+import { appConfig, authConfig, pagingConfig } from './config/configuration';
+import { validateEnvironment } from './config/environment';
+
+async function bootstrap(): Promise<void> {
+  try {
+    validateEnvironment(process.env);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createAdapter(), {
+    bodyParser: false,
+    logger: createLogger(),
+  });
+  configureApp(app);
+  app.enableShutdownHooks();
+
+  const logger = new Logger('Bootstrap');
+  if (app.get<ConfigType<typeof authConfig>>(authConfig.KEY).usesDevelopmentSecret) {
+    logger.warn(
+      'No AUTH_JWT_SECRET or AUTH_JWKS_URI set: accepting tokens signed with the fixed development ' +
+        'secret (npm run token -- <tenant-guid>). Never run like this in production.',
+    );
+  }
+  if (app.get<ConfigType<typeof pagingConfig>>(pagingConfig.KEY).perProcessKey) {
+    logger.warn(
+      'No PAGING_TOKEN_SECRET set: continuation tokens verify only on the instance that issued them.',
+    );
+  }
+  const { port, host } = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
+  await app.listen(port, host);
+  logger.log(`Listening on http://${host}:${port} (Swagger UI at /docs)`);
+}
+
+void bootstrap();
