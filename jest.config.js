@@ -11,6 +11,27 @@ const swc = [
   },
 ];
 
+// NestJS 12 ships ES modules only. Node 20 lets the compiled app require() them, but Jest's module
+// runtime cannot (before Node 24.9), so Jest compiles those packages to CommonJS like our own code.
+const esmOnlyPackages = [
+  '@nestjs',
+  '@borewit',
+  '@tokenizer',
+  'content-disposition',
+  'cookie',
+  'file-type',
+  'load-esm',
+  'strtok3',
+  'token-types',
+  'uint8array-extras',
+];
+const esm = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
+const transform = { '^.+\\.ts$': swc, '^.+\\.m?js$': esm };
+const transformIgnorePatterns = [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`];
+
 module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.js',
   projects: [
@@ -19,7 +40,8 @@ module.exports = {
       testEnvironment: 'node',
       rootDir: __dirname,
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
-      transform: { '^.+\\.ts$': swc },
+      transform,
+      transformIgnorePatterns,
     },
     {
       displayName: 'e2e',
@@ -27,7 +49,8 @@ module.exports = {
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
-      transform: { '^.+\\.ts$': swc },
+      transform,
+      transformIgnorePatterns,
       testTimeout: 120000,
     },
   ],

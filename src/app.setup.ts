@@ -1,6 +1,7 @@
 import { ConsoleLogger, LogLevel } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { LogController } from 'fastify';
 import { useContainer } from 'class-validator';
 import { AppModule } from './app.module';
 import { validateEnvironment } from './config/environment';
@@ -18,7 +19,7 @@ export function createAdapter(): FastifyAdapter {
     // Long ids must reach the handler to be answered 400 / 900118, not an unmatched-route 404.
     routerOptions: { maxParamLength: 1_000 },
     genReqId: requestIdOf,
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     logger: level === 'silent' ? false : { level },
   });
 }

@@ -33,12 +33,14 @@ async function seedCustomers(t: TestApp, tenantId: string, count: number): Promi
       name.toLowerCase(),
     ]);
   }
+  // A literal both databases read as a DATETIME(3).
+  const createdAt = new Date().toISOString().slice(0, 23).replace('T', ' ');
   for (let start = 0; start < rows.length; start += 200) {
     const chunk = rows.slice(start, start + 200);
     await t.dataSource.query(
       `INSERT INTO customers (id, partner_tenant_id, commerce_id, domain, company_name, company_name_key,
         relationship_to_partner, created_at) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, 'reseller', ?)").join(', ')}`,
-      chunk.flatMap((row) => [...row, new Date()]),
+      chunk.flatMap((row) => [...row, createdAt]),
     );
   }
   return ids;

@@ -4,15 +4,16 @@ const LOCK_NAME = 'customer_service_migrations';
 const LOCK_TIMEOUT_SECONDS = 120;
 
 /**
- * Runs pending migrations at start-up. On MySQL several instances may start at once: a named lock
- * makes them take turns, and each one after the first finds nothing left to run. SQLite is a single
- * file that its own write lock serialises.
+ * Runs pending migrations at start-up. Several instances may start at once: a lock makes them take
+ * turns, and each one after the first finds nothing left to run. On MySQL that is a named lock; on
+ * SQLite it is the file's own write lock, taken before TypeORM looks at its migrations table.
  */
 export async function runMigrations(dataSource: DataSource): Promise<void> {
-  if (dataSource.options.type !== 'mysql') {
-    await dataSource.runMigrations({ transaction: 'each' });
-    return;
-  }
+  if (dataSource.options.type === 'mysql') await runWithNamedLock(dataSource);
+  else await runWithSqliteWriteLock(dataSource);
+}
+
+async function runWithNamedLock(dataSource: DataSource): Promise<void> {
   const lockHolder = dataSource.createQueryRunner();
   try {
     const [row] = (await lockHolder.query('SELECT GET_LOCK(?, ?) AS acquired', [
@@ -28,4 +29,44 @@ export async function runMigrations(dataSource: DataSource): Promise<void> {
     await lockHolder.query('SELECT RELEASE_LOCK(?)', [LOCK_NAME]).catch(() => undefined);
     await lockHolder.release();
   }
+}
+
+async function runWithSqliteWriteLock(dataSource: DataSource): Promise<void> {
+  // better-sqlite3 has one connection per DataSource, so this transaction holds every query below.
+  await takeSqliteWriteLock(dataSource);
+  try {
+    await dataSource.runMigrations({ transaction: 'none' });
+    await dataSource.query('COMMIT');
+  } catch (error) {
+    await dataSource.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * BEGIN IMMEDIATE, retried without blocking: better-sqlite3 waits for a busy lock synchronously,
+ * which would stall the event loop of a process that holds the lock in another DataSource.
+ */
+async function takeSqliteWriteLock(dataSource: DataSource): Promise<void> {
+  const [{ timeout }] = await dataSource.query<{ timeout: number }[]>('PRAGMA busy_timeout');
+  await dataSource.query('PRAGMA busy_timeout = 0');
+  const deadline = Date.now() + LOCK_TIMEOUT_SECONDS * 1000;
+  try {
+    for (;;) {
+      try {
+        await dataSource.query('BEGIN IMMEDIATE');
+        return;
+      } catch (error) {
+        if (!isBusy(error) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+  } finally {
+    await dataSource.query(`PRAGMA busy_timeout = ${Number(timeout)}`);
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const cause = (error as { driverError?: { code?: string } }).driverError;
+  return cause?.code === 'SQLITE_BUSY';
 }

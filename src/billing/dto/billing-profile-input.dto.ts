@@ -76,7 +76,7 @@ export class BillingProfileInputDto implements CrossFieldRules {
     const under = (name: string) => (path ? `${path}.${name}` : name);
     const address = isObject(this.defaultAddress) ? this.defaultAddress : undefined;
     return [
-      ...cultureProblems(this.culture, this.language, address?.country, path),
+      ...cultureProblems(this.culture, address?.country, path),
       ...addressProblems(address, under('defaultAddress')),
     ];
   }
