@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { AddressesModule } from './addresses/addresses.module';
 import { BillingProfilesModule } from './billing/billing-profiles.module';
 import { CommonModule } from './common/common.module';
 import { ALL_CONFIG } from './config/configuration';
@@ -23,6 +24,7 @@ import { HealthModule } from './health/health.module';
     CommonModule,
     CustomersModule,
     BillingProfilesModule,
+    AddressesModule,
     HealthModule,
   ],
 })

@@ -118,7 +118,7 @@ export const COUNTRY_RULES: readonly CountryRule[] = [
   country('GB', 'United Kingdom', {
     cultures: ['en-GB'],
     // Outward code (area, district) and inward code (sector, unit); GIR 0AA is Girobank's.
-    postalCode: /^(?:[A-Za-z]{1,2}\d[A-Za-z\d]?|GIR) ?\d[A-Za-z]{2}$/i,
+    postalCode: /^(?:[A-Za-z]{1,2}\d[A-Za-z\d]?|[Gg][Ii][Rr]) ?\d[A-Za-z]{2}$/,
     formatPostalCode: spacedBeforeLast(3),
   }),
   country('IE', 'Ireland', {

@@ -3,12 +3,23 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EntityManager, Repository } from 'typeorm';
 import { normaliseCulture } from '../addresses/address-rules';
+import { ApiError, notFound } from '../common/errors/error-catalogue';
+import { Transactions } from '../database/transactions';
+import { BillingProfileChangeEntity } from './billing-profile-change.entity';
+import { BillingProfileHistoryService } from './billing-profile-history.service';
 import { BillingProfileEntity } from './billing-profile.entity';
+import { BillingProfileChangeCollectionDto } from './dto/billing-profile-change-response.dto';
 import { BillingProfileInputDto } from './dto/billing-profile-input.dto';
 import {
   BillingProfileResponseDto,
   toBillingProfileResponse,
 } from './dto/billing-profile-response.dto';
+import { EtagCondition, matchesStrongly } from './etags';
+
+const BILLING_PROFILE_NOT_FOUND = 'The customer or its billing profile was not found';
+
+/** An unconditional PUT that keeps losing races gives up after this many attempts. */
+const MAX_UNCONDITIONAL_ATTEMPTS = 10;
 
 export function newEtag(): string {
   return randomBytes(18).toString('base64url');
@@ -48,7 +59,68 @@ export class BillingProfilesService {
   constructor(
     @InjectRepository(BillingProfileEntity)
     private readonly profiles: Repository<BillingProfileEntity>,
+    private readonly changes: BillingProfileHistoryService,
+    private readonly transactions: Transactions,
   ) {}
+
+  /** The billing profile of a customer the caller owns; 404 for anyone else (resellers included). */
+  async findOwned(tenantId: string, customerId: string): Promise<BillingProfileEntity> {
+    const row = await this.profiles.findOneBy({ customerId, partnerTenantId: tenantId });
+    if (!row) throw notFound(BILLING_PROFILE_NOT_FOUND);
+    return row;
+  }
+
+  /** `GET …/profiles/billing/history` (CONTRACT 7.3), for the owner only. */
+  async history(
+    tenantId: string,
+    customerId: string,
+    size: unknown,
+    continuationToken: string | undefined,
+  ): Promise<BillingProfileChangeCollectionDto> {
+    await this.findOwned(tenantId, customerId);
+    return this.changes.list(tenantId, customerId, size, continuationToken);
+  }
+
+  /**
+   * `PUT …/profiles/billing` (CONTRACT 7.2). The expected etag comes from If-Match and/or the body's
+   * `attributes.etag`; every one given must match. The write is an UPDATE conditional on the etag
+   * that was read, so of concurrent PUTs with one etag exactly one changes the row (on MySQL the
+   * others wait for its row lock, then match nothing; on SQLite writes are serialised anyway).
+   */
+  async replace(
+    tenantId: string,
+    customerId: string,
+    input: BillingProfileInputDto,
+    ifMatch: EtagCondition | undefined,
+  ): Promise<BillingProfileResponseDto> {
+    const bodyEtag = input.attributes?.etag?.trim() || undefined;
+    const conditional = bodyEtag !== undefined || (ifMatch !== undefined && !ifMatch.any);
+    for (let attempt = 1; ; attempt++) {
+      const updated = await this.transactions.run(async (manager) => {
+        const current = await manager.findOneBy(BillingProfileEntity, {
+          customerId,
+          partnerTenantId: tenantId,
+        });
+        if (!current) throw notFound(BILLING_PROFILE_NOT_FOUND);
+        if (ifMatch && !matchesStrongly(ifMatch, current.etag)) throw etagStale();
+        if (bodyEtag !== undefined && bodyEtag !== current.etag) throw etagStale();
+
+        const changes = { ...billingColumns(input), etag: newEtag(), updatedAt: new Date() };
+        const result = await manager.update(
+          BillingProfileEntity,
+          { id: current.id, etag: current.etag },
+          changes,
+        );
+        if (result.affected !== 1) return undefined;
+        const next = { ...current, ...changes };
+        await this.changes.record(manager, tenantId, current, next);
+        return next;
+      });
+      if (updated) return toBillingProfileResponse(updated);
+      // Another PUT replaced the etag between our read and our write.
+      if (conditional || attempt >= MAX_UNCONDITIONAL_ATTEMPTS) throw etagStale();
+    }
+  }
 
   /** Part of the customer's create transaction. */
   async insertForCustomer(
@@ -79,6 +151,7 @@ export class BillingProfilesService {
 
   /** Part of the customer's delete transaction. */
   async deleteForCustomer(manager: EntityManager, customerId: string): Promise<void> {
+    await manager.delete(BillingProfileChangeEntity, { customerId });
     await manager.delete(BillingProfileEntity, { customerId });
   }
 
@@ -90,4 +163,11 @@ export class BillingProfilesService {
   ): Promise<void> {
     await manager.update(BillingProfileEntity, { customerId }, { partnerTenantId });
   }
+}
+
+function etagStale(): ApiError {
+  return new ApiError(
+    'etagStale',
+    'The etag is no longer valid: the billing profile has changed. Read it again and retry.',
+  );
 }
