@@ -33,6 +33,8 @@ const transform = { '^.+\\.ts$': swc, '^.+\\.m?js$': esm };
 const transformIgnorePatterns = [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`];
 
 module.exports = {
+  // Per-project testTimeout is ignored by Jest; the e2e suites boot apps and walk large pages.
+  testTimeout: 120000,
   globalSetup: '<rootDir>/test/support/global-setup.js',
   projects: [
     {
@@ -51,7 +53,6 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.js',
       transform,
       transformIgnorePatterns,
-      testTimeout: 120000,
     },
   ],
 };

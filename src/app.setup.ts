@@ -10,6 +10,7 @@ import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/http/body-parser
 import { requestIdOf, registerRequestIds } from './common/http/request-ids';
 import { RouteMethods } from './common/http/route-methods';
 import { RequestBodyPipe } from './common/json/request-body.pipe';
+import { TooManyRequestsFilter } from './common/throttling/too-many-requests.filter';
 
 /** The Fastify adapter with the contract's transport settings; used by main.ts and the tests. */
 export function createAdapter(): FastifyAdapter {
@@ -50,7 +51,9 @@ export function configureApp(app: NestFastifyApplication): void {
   registerBodyParsers(fastify);
 
   app.useGlobalPipes(new RequestBodyPipe());
-  app.useGlobalFilters(new GlobalExceptionFilter(routes));
+  // Nest tries the filter registered last first: a 429 gets Partner Center's throttling body
+  // (CONTRACT section 9); everything else falls through to the catch-all error filter.
+  app.useGlobalFilters(new GlobalExceptionFilter(routes), new TooManyRequestsFilter());
   // Validators that need configuration (the customer domain suffix) come from Nest's container.
   useContainer(app.select(AppModule), { fallbackOnErrors: true });
   setUpSwagger(app);

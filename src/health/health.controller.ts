@@ -9,6 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Public } from '../common/auth/auth.decorators';
+import { SlidingWindowStorage } from '../common/throttling/sliding-window.storage';
 
 const DATABASE_TIMEOUT_MS = 2_000;
 
@@ -16,7 +17,10 @@ const DATABASE_TIMEOUT_MS = 2_000;
 @Public()
 @Controller('health')
 export class HealthController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly rateLimits: SlidingWindowStorage,
+  ) {}
 
   @Get('live')
   @ApiOperation({ summary: 'The process is up' })
@@ -26,14 +30,23 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'The database is reachable' })
+  @ApiOperation({
+    summary: 'The database is reachable',
+    description:
+      'With REDIS_URL set, `redis` says whether the shared rate-limit counters answer. Redis being ' +
+      'down does not make the service unready: it then limits per instance (CONTRACT section 9).',
+  })
   @ApiOkResponse()
   @ApiServiceUnavailableResponse()
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const database = (await this.databaseUp()) ? 'up' : 'down';
+    const [databaseUp, redis] = await Promise.all([
+      this.databaseUp(),
+      this.rateLimits.sharedState(),
+    ]);
+    const database = databaseUp ? 'up' : 'down';
     if (database === 'down')
       reply.status(HttpStatus.SERVICE_UNAVAILABLE).header('Retry-After', '5');
-    return { status: database === 'up' ? 'up' : 'down', database };
+    return { status: database === 'up' ? 'up' : 'down', database, ...(redis && { redis }) };
   }
 
   private async databaseUp(): Promise<boolean> {

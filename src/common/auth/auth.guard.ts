@@ -4,7 +4,10 @@ import type { FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from './auth.decorators';
 import { TokenVerifier } from './token-verifier.service';
 
-/** Every route needs a valid bearer token unless marked @Public(). */
+/**
+ * Every route needs a valid bearer token unless marked @Public(). Not a global guard itself:
+ * TenantThrottlerGuard runs it first, so that the rate limit counts the verified tenant.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
@@ -19,7 +22,7 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private isPublic(context: ExecutionContext): boolean {
+  isPublic(context: ExecutionContext): boolean {
     return (
       this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
         context.getHandler(),

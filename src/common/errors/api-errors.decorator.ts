@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+import { ApiProperty, ApiResponse, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { TooManyRequestsBodyDto } from '../throttling/too-many-requests.exception';
 import { ErrorCodes, ErrorKind } from './error-catalogue';
 
 export class ErrorBodyDto {
@@ -32,6 +33,28 @@ const DESCRIPTIONS: Record<ErrorKind, string> = {
   unavailable: 'A backing store is unavailable (code 503), with Retry-After',
 };
 
+/** Every /v1 operation can be refused by the per-tenant rate limit (CONTRACT section 9). */
+const RATE_LIMITED = ApiTooManyRequestsResponse({
+  description:
+    "The rate limit is exceeded: Partner Center's throttling body, not the error shape. " +
+    'Every /v1 response carries `RateLimit-Policy` and `RateLimit`.',
+  type: TooManyRequestsBodyDto,
+  headers: {
+    'Retry-After': {
+      description: 'Whole seconds (at least 1) after which the request will be served',
+      schema: { type: 'integer', minimum: 1 },
+    },
+    'RateLimit-Policy': {
+      description: 'The quota: `"customer";q=<requests>;w=<window seconds>`',
+      schema: { type: 'string', example: '"customer";q=500;w=60' },
+    },
+    RateLimit: {
+      description: 'Requests left and seconds until one more is allowed: `"customer";r=0;t=12`',
+      schema: { type: 'string', example: '"customer";r=0;t=12' },
+    },
+  },
+});
+
 /** Documents the error responses of an operation, in the contract's error shape. */
 export function ApiErrors(...kinds: ErrorKind[]): MethodDecorator {
   const all: ErrorKind[] = [...kinds, 'unauthorized', 'internal', 'unavailable'];
@@ -43,5 +66,6 @@ export function ApiErrors(...kinds: ErrorKind[]): MethodDecorator {
         type: ErrorBodyDto,
       }),
     ),
+    RATE_LIMITED,
   );
 }
