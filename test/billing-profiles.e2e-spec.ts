@@ -263,6 +263,23 @@ describeEachDatabase('billing profiles', (kind) => {
       expect(await historyCount(id)).toBe(0);
     });
 
+    it('says "is required" for a missing field and only "must be a string" for a wrong type', async () => {
+      const { tenant, id } = await newCustomer();
+      const empty = await put(tenant, id, {}).expect(400);
+      expect(empty.body.data).toEqual([
+        'email is required',
+        'culture is required',
+        'language is required',
+        'companyName is required',
+        'defaultAddress is required',
+      ]);
+      const wrongType = await put(tenant, id, {
+        ...profile('Typed'),
+        defaultAddress: { ...profile('Typed').defaultAddress, postalCode: 22202 },
+      }).expect(400);
+      expect(wrongType.body.data).toEqual(['defaultAddress.postalCode must be a string']);
+    });
+
     it('ignores server-owned properties: the id, links and any attribute but the etag', async () => {
       const { tenant, id } = await newCustomer();
       const before = await storedRow(id);

@@ -23,9 +23,11 @@ export class AddressesService {
       throw invalidInput(['countryCode must be an ISO 3166-1 alpha-2 code']);
     }
     const rule = findCountryRule(countryCode);
+    const code = countryCode.toUpperCase();
     if (!rule) {
+      const hint = code === 'UK' ? ' (UK is not an ISO 3166-1 code: use GB)' : '';
       throw notFound(
-        `There are no validation rules for ${countryCode.toUpperCase()}; supported countries: ${SUPPORTED_COUNTRIES.join(', ')}`,
+        `There are no validation rules for ${code}${hint}; supported countries: ${SUPPORTED_COUNTRIES.join(', ')}`,
       );
     }
     return toCountryValidationRulesResponse(rule);

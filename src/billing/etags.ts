@@ -24,7 +24,8 @@ export function parseEtagCondition(
       const value = (weak ? part.slice(2) : part).trim().replace(/^"(.*)"$/, '$1');
       return { value, weak };
     });
-  return { any: false, tags };
+  // A header of commas only carries no tag: absent too, rather than a condition nothing can meet.
+  return tags.length > 0 ? { any: false, tags } : undefined;
 }
 
 /** If-Match uses the strong comparison: a weak tag never matches. */
