@@ -9,6 +9,7 @@ import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/http/body-parsers';
 import { requestIdOf, registerRequestIds } from './common/http/request-ids';
 import { RouteMethods } from './common/http/route-methods';
+import { PreRouteThrottle } from './common/throttling/pre-route-throttle';
 import { RequestBodyPipe } from './common/json/request-body.pipe';
 import { TooManyRequestsFilter } from './common/throttling/too-many-requests.filter';
 
@@ -53,7 +54,10 @@ export function configureApp(app: NestFastifyApplication): void {
   app.useGlobalPipes(new RequestBodyPipe());
   // Nest tries the filter registered last first: a 429 gets Partner Center's throttling body
   // (CONTRACT section 9); everything else falls through to the catch-all error filter.
-  app.useGlobalFilters(new GlobalExceptionFilter(routes), new TooManyRequestsFilter());
+  app.useGlobalFilters(
+    new GlobalExceptionFilter(routes, app.get(PreRouteThrottle)),
+    new TooManyRequestsFilter(),
+  );
   // Validators that need configuration (the customer domain suffix) come from Nest's container.
   useContainer(app.select(AppModule), { fallbackOnErrors: true });
   setUpSwagger(app);

@@ -175,6 +175,49 @@ describe('rate limiting, counted in process memory', () => {
     expect(health.headers.ratelimit).toBeUndefined();
     expect(health.body).toEqual({ status: 'up', database: 'up' });
   });
+
+  it('counts and labels the answers Fastify gives before any route runs, 429 included', async () => {
+    const tenant = newTenant();
+    const attempts = [
+      () => request(t.server).get('/v1/no-such-resource').set(bearer(tenant)),
+      () => request(t.server).put('/v1/customers').set(bearer(tenant)),
+      () =>
+        request(t.server)
+          .post('/v1/customers')
+          .set(bearer(tenant))
+          .set('Content-Type', 'application/json')
+          .send('{not json'),
+      () =>
+        request(t.server)
+          .post('/v1/customers')
+          .set(bearer(tenant))
+          .set('Content-Type', 'text/plain')
+          .send('hello'),
+      () =>
+        request(t.server)
+          .post('/v1/customers')
+          .set(bearer(tenant))
+          .set('Content-Type', 'application/json')
+          .send(JSON.stringify({ padding: 'x'.repeat(70_000) })),
+    ];
+    const answers = [];
+    for (const attempt of attempts) answers.push(await attempt());
+    expect(answers.map((answer) => answer.status)).toEqual([404, 405, 400, 415, 413]);
+    answers.forEach((answer, i) => {
+      expect(answer.headers['ratelimit-policy']).toBe(`"customer";q=${LIMIT};w=3`);
+      const remaining = LIMIT - 1 - i;
+      // t is 0 while requests remain, else the wait until one more is allowed.
+      expect(answer.headers.ratelimit).toMatch(
+        remaining > 0 ? `"customer";r=${remaining};t=0` : /^"customer";r=0;t=[1-3]$/,
+      );
+    });
+    const refused = await request(t.server).get('/v1/no-such-resource').set(bearer(tenant));
+    expectRefused(
+      { status: refused.status, body: refused.body, headers: refused.headers, ms: 0 },
+      LIMIT,
+      3,
+    );
+  });
 });
 
 /** A redis-server of the spec's own, on a free loopback port, so it can be stopped and resumed. */

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenVerifier } from './auth/token-verifier.service';
 import { ContinuationTokens } from './paging/continuation-tokens';
+import { PreRouteThrottle } from './throttling/pre-route-throttle';
 import { TenantThrottlerGuard } from './throttling/tenant-throttler.guard';
 import { ThrottlingModule } from './throttling/throttling.module';
 
@@ -13,9 +14,11 @@ import { ThrottlingModule } from './throttling/throttling.module';
     TokenVerifier,
     ContinuationTokens,
     AuthGuard,
+    TenantThrottlerGuard,
     // One guard authenticates and then rate-limits: the limit needs the verified tenant (CONTRACT 9).
-    { provide: APP_GUARD, useClass: TenantThrottlerGuard },
+    { provide: APP_GUARD, useExisting: TenantThrottlerGuard },
+    PreRouteThrottle,
   ],
-  exports: [TokenVerifier, ContinuationTokens, ThrottlingModule],
+  exports: [TokenVerifier, ContinuationTokens, ThrottlingModule, PreRouteThrottle],
 })
 export class CommonModule {}

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { conflictFor, isUnavailable } from '../../database/database-errors';
 import { RouteMethods } from '../http/route-methods';
+import { PreRouteThrottle } from '../throttling/pre-route-throttle';
 import { ApiError, ErrorKind } from './error-catalogue';
 
 /** 4xx statuses raised by Nest or Fastify themselves, in the contract's codes. */
@@ -29,11 +30,18 @@ const FASTIFY_MESSAGES: Record<string, string> = {
 export class GlobalExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(private readonly routes: RouteMethods) {}
+  constructor(
+    private readonly routes: RouteMethods,
+    private readonly preRouteThrottle?: PreRouteThrottle,
+  ) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (this.preRouteThrottle?.applies(request, reply)) {
+      const refused = await this.preRouteThrottle.check(request, reply);
+      if (refused) return refused.send(request, reply);
+    }
     const error = this.toApiError(exception, request);
     if (error.status >= 500) {
       this.logger.error({

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ThrottlerException } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Partner Center's throttling body (CONTRACT section 9), not the usual error shape. */
 export class TooManyRequestsBodyDto {
@@ -18,5 +19,12 @@ export class TooManyRequestsException extends ThrottlerException {
 
   toBody(): TooManyRequestsBodyDto {
     return { statusCode: 429, message: this.message };
+  }
+
+  /** 429 with `Retry-After`; the RateLimit headers are already on the reply. */
+  send(request: FastifyRequest, reply: FastifyReply): void {
+    reply.status(429).header('Retry-After', String(this.retryAfterSeconds));
+    if (request.method === 'HEAD') reply.send();
+    else reply.send(this.toBody());
   }
 }

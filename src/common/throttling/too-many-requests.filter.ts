@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TooManyRequestsException } from './too-many-requests.exception';
 
@@ -11,10 +11,6 @@ export class TooManyRequestsFilter implements ExceptionFilter {
   catch(exception: TooManyRequestsException, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    reply
-      .status(HttpStatus.TOO_MANY_REQUESTS)
-      .header('Retry-After', String(exception.retryAfterSeconds));
-    if (request.method === 'HEAD') reply.send();
-    else reply.send(exception.toBody());
+    exception.send(request, reply);
   }
 }
