@@ -4,10 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TenantThrottlerGuard } from './tenant-throttler.guard';
 import { TooManyRequestsException } from './too-many-requests.exception';
 
-/** Stands in for the route a request never reached, for the guard's metadata lookups. */
-class NoRoute {
-  handle(): void {}
-}
+/** Stand in for the route a request never reached, for the guard's metadata lookups. */
+class NoRoute {}
+function noHandler(): void {}
 
 /**
  * Requests that Fastify answers before any route runs (an unknown /v1 path, a method not allowed,
@@ -29,7 +28,7 @@ export class PreRouteThrottle {
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<TooManyRequestsException | undefined> {
-    const context = new ExecutionContextHost([request, reply], NoRoute, NoRoute.prototype.handle);
+    const context = new ExecutionContextHost([request, reply], NoRoute, noHandler);
     context.setType('http');
     try {
       await this.guard.canActivate(context);
