@@ -8,6 +8,7 @@ import { validateEnvironment } from './config/environment';
 import { CustomersModule } from './customers/customers.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { RelationshipsModule } from './relationships/relationships.module';
 
 @Module({
   imports: [
@@ -25,6 +26,7 @@ import { HealthModule } from './health/health.module';
     CustomersModule,
     BillingProfilesModule,
     AddressesModule,
+    RelationshipsModule,
     HealthModule,
   ],
 })

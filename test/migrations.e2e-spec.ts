@@ -4,7 +4,13 @@ import { runMigrations } from '../src/database/migrate';
 import { MIGRATIONS } from '../src/database/migrations';
 import { createTestDatabase, describeEachDatabase, TestDatabase } from './support/databases';
 
-const TABLES = ['customers', 'billing_profiles', 'idempotency_records', 'billing_profile_changes'];
+const TABLES = [
+  'customers',
+  'billing_profiles',
+  'idempotency_records',
+  'billing_profile_changes',
+  'relationship_requests',
+];
 
 describeEachDatabase('migrations', (kind) => {
   let database: TestDatabase;

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Not, Repository } from 'typeorm';
+import { EntityManager, Not, Repository } from 'typeorm';
 import { BillingProfilesService } from '../billing/billing-profiles.service';
-import { ApiError, notFound } from '../common/errors/error-catalogue';
+import { ApiError, invalidInput, notFound } from '../common/errors/error-catalogue';
 import { normalizeGuid } from '../common/ids/guid';
+import { isSqlite } from '../database/data-source-options';
 import { isUniqueViolation } from '../database/database-errors';
 import { Transactions } from '../database/transactions';
 import { generateAdminPassword } from './admin-password';
@@ -22,6 +23,9 @@ export interface CreateResult extends StoredAnswer {
   body: CustomerResponseDto;
   replayed: boolean;
 }
+
+/** What a customer new to the service states about itself: on create and on acceptance. */
+export type NewCustomerProfile = Pick<CreateCustomerDto, 'companyProfile' | 'billingProfile'>;
 
 const CUSTOMER_NOT_FOUND = 'The customer was not found';
 
@@ -54,25 +58,12 @@ export class CustomersService {
       const body = await this.transactions.run(async (manager) => {
         if (key) await this.idempotency.claim(manager, tenantId, key);
         progress.stage = 'insert';
-        const companyName = dto.companyProfile.companyName ?? dto.billingProfile.companyName;
-        const row = manager.create(CustomerEntity, {
-          id: randomUUID(),
-          partnerTenantId: tenantId,
-          commerceId: randomUUID(),
-          domain,
-          companyName,
-          companyNameKey: companyName.toLowerCase(),
-          organizationRegistrationNumber: dto.companyProfile.organizationRegistrationNumber ?? null,
-          relationshipToPartner: 'reseller',
-          associatedPartnerId: normalizeGuid(dto.associatedPartnerId) ?? null,
-          createdAt: new Date(),
-        });
-        await manager.insert(CustomerEntity, row);
-        const billing = await this.billing.insertForCustomer(
+        const { row, billing } = await this.insertCustomer(
           manager,
           tenantId,
-          row.id,
-          dto.billingProfile,
+          randomUUID(),
+          dto,
+          normalizeGuid(dto.associatedPartnerId) ?? null,
         );
         const response = toCustomerResponse(row, billing);
         const userName = `admin@${domain}`;
@@ -141,6 +132,71 @@ export class CustomersService {
     });
   }
 
+  /**
+   * Part of a relationship request's acceptance (CONTRACT section 11): the accepting tenant becomes
+   * the customer of `tenantId`, the inviting partner, with the reseller relationship, and the
+   * answer is the customer as that partner sees it. A customer the service knows (whichever
+   * partner had it, even with relationship `none`) moves over with its billing profile; a new one
+   * is created from `profile`, which the body pipe validated like a `POST /v1/customers` body,
+   * except that each part is optional there because a known customer sends none.
+   */
+  async attachToPartner(
+    manager: EntityManager,
+    tenantId: string,
+    customerId: string,
+    associatedPartnerId: string | null,
+    profile: Partial<NewCustomerProfile>,
+  ): Promise<CustomerResponseDto> {
+    // On MySQL the row is locked, so concurrent acceptances by one customer move it one at a
+    // time, and two that both create it deadlock, which Transactions.run retries. SQLite has no
+    // row locks, and its writes are serialised anyway.
+    const existing = await manager.findOne(CustomerEntity, {
+      where: { id: customerId },
+      ...(isSqlite(manager.connection.options) ? {} : { lock: { mode: 'pessimistic_write' } }),
+    });
+    if (existing) {
+      // Read before the move: the billing module reads through its own repository, which on MySQL
+      // is another connection that does not see this transaction's writes.
+      const billing = await this.billing.findForCustomer(existing.partnerTenantId, customerId);
+      const changes = {
+        partnerTenantId: tenantId,
+        relationshipToPartner: 'reseller' as const,
+        associatedPartnerId,
+      };
+      await manager.update(CustomerEntity, { id: customerId }, changes);
+      await this.billing.transferForCustomer(manager, customerId, tenantId);
+      return toCustomerResponse({ ...existing, ...changes }, billing);
+    }
+    const { companyProfile, billingProfile } = profile;
+    if (!companyProfile || !billingProfile) {
+      throw invalidInput(
+        (['companyProfile', 'billingProfile'] as const)
+          .filter((name) => !profile[name])
+          .map((name) => `${name} is required when the customer is new to the service`),
+      );
+    }
+    const domain = companyProfile.domain.toLowerCase();
+    if (await manager.existsBy(CustomerEntity, { domain })) throw domainTaken();
+    const { row, billing } = await this.insertCustomer(
+      manager,
+      tenantId,
+      customerId,
+      { companyProfile, billingProfile },
+      associatedPartnerId,
+    );
+    return toCustomerResponse(row, billing);
+  }
+
+  /** The indirect reseller of a customer the caller owns, or null; 404 for anyone else. */
+  async findIndirectReseller(tenantId: string, id: string): Promise<string | null> {
+    const row = await this.customers.findOne({
+      select: { id: true, associatedPartnerId: true },
+      where: { id, partnerTenantId: tenantId },
+    });
+    if (!row) throw notFound(CUSTOMER_NOT_FOUND);
+    return row.associatedPartnerId;
+  }
+
   /** Any partner's customer counts: the answer depends on the domain alone (CONTRACT 6.7). */
   async isDomainTaken(domain: string): Promise<boolean> {
     if (domain.length > 255) return false;
@@ -157,6 +213,36 @@ export class CustomersService {
     });
     if (!row) throw notFound(CUSTOMER_NOT_FOUND);
     return row;
+  }
+
+  private async insertCustomer(
+    manager: EntityManager,
+    tenantId: string,
+    id: string,
+    profile: NewCustomerProfile,
+    associatedPartnerId: string | null,
+  ) {
+    const companyName = profile.companyProfile.companyName ?? profile.billingProfile.companyName;
+    const row = manager.create(CustomerEntity, {
+      id,
+      partnerTenantId: tenantId,
+      commerceId: randomUUID(),
+      domain: profile.companyProfile.domain.toLowerCase(),
+      companyName,
+      companyNameKey: companyName.toLowerCase(),
+      organizationRegistrationNumber: profile.companyProfile.organizationRegistrationNumber ?? null,
+      relationshipToPartner: 'reseller',
+      associatedPartnerId,
+      createdAt: new Date(),
+    });
+    await manager.insert(CustomerEntity, row);
+    const billing = await this.billing.insertForCustomer(
+      manager,
+      tenantId,
+      id,
+      profile.billingProfile,
+    );
+    return { row, billing };
   }
 
   private async replay(tenantId: string, key: IdempotencyKey): Promise<CreateResult | undefined> {

@@ -47,9 +47,14 @@ export function foldToDto(
     seen.add(property);
     if (rawValue === null || rawValue === undefined) continue;
     const nested = shape.nestedTypes.get(property);
+    if (!nested && hasLoneSurrogate(rawValue)) {
+      // Not encodable as UTF-8, and validator's isEmail throws on it (encodeURI): a 400 here,
+      // with the value made well-formed so the other rules still report on it.
+      problems.push(`${propertyPath} must be valid Unicode text`);
+    }
     folded[property] = nested
       ? foldNested(rawValue, nested, problems, propertyPath)
-      : trimStrings(rawValue);
+      : trimStrings(wellFormed(rawValue));
   }
   return folded;
 }
@@ -85,6 +90,21 @@ function shapeOf(dtoClass: DtoClass): DtoShape {
   }
   shapes.set(dtoClass, shape);
   return shape;
+}
+
+/** A UTF-16 surrogate without its pair, which JSON can spell ("\ud800") but Unicode cannot. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  return false;
+}
+
+function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\p{Cs}/gu, '\uFFFD');
+  if (Array.isArray(value)) return value.map(wellFormed);
+  return value;
 }
 
 function trimStrings(value: unknown): unknown {
