@@ -127,5 +127,8 @@ describe('toWholeSeconds', () => {
     expect(toWholeSeconds(1_000)).toBe(1);
     expect(toWholeSeconds(1_000.5)).toBe(2);
     expect(toWholeSeconds(59_999)).toBe(60);
+    // hit + ttl - now in fractional milliseconds, with its rounding error.
+    expect(toWholeSeconds(1234.5678901 + 60_000 - 1234.5678901)).toBe(60);
+    expect(toWholeSeconds(60_000.000000007)).toBe(60);
   });
 });

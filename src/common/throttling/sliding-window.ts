@@ -92,7 +92,13 @@ export function waitMs(hits: readonly number[], limit: number, ttlMs: number, no
   return hits[hits.length - limit] + ttlMs - now;
 }
 
-/** Whole seconds a client must wait, rounded up so that waiting exactly that long is enough. */
+/**
+ * Whole seconds a client must wait, rounded up so that waiting exactly that long is enough. Times
+ * are fractional milliseconds, so `hit + ttl - now` can exceed the ttl by a rounding error
+ * (60000.000000007): a microsecond's tolerance keeps that from becoming a 61st second.
+ */
 export function toWholeSeconds(ms: number): number {
-  return ms > 0 ? Math.ceil(ms / 1000) : 0;
+  return ms > ROUNDING_TOLERANCE_MS ? Math.ceil((ms - ROUNDING_TOLERANCE_MS) / 1000) : 0;
 }
+
+const ROUNDING_TOLERANCE_MS = 0.001;
