@@ -3,7 +3,10 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { useContainer } from 'class-validator';
+import { ConfigType } from '@nestjs/config';
 import { AppModule } from './app.module';
+import { appConfig } from './config/configuration';
+import { withFreshExampleDomains } from './customers/dto/examples';
 import { validateEnvironment } from './config/environment';
 import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/http/body-parsers';
@@ -75,8 +78,11 @@ function setUpSwagger(app: NestFastifyApplication): void {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  const { customerDomainSuffix } = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
+    patchDocumentOnRequest: (_request, _reply, served) =>
+      withFreshExampleDomains(served, customerDomainSuffix),
   });
 }

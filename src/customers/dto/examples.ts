@@ -1,14 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { billingProfileExample } from '../../billing/dto/examples';
 
-/**
- * The Swagger UI example for `POST /v1/customers`. Its domain is new each time the service starts,
- * so "Try it out" succeeds as it stands (a domain can be taken only once).
- */
+const EXAMPLE_DOMAIN = /contoso-[0-9a-f]{8}\.onmicrosoft\.com/g;
+
+function exampleDomain(suffix = '.onmicrosoft.com'): string {
+  return `contoso-${randomBytes(4).toString('hex')}${suffix}`;
+}
+
+/** The Swagger UI example for `POST /v1/customers` (and for accepting a relationship request). */
 export function createCustomerExample() {
-  const suffix = randomBytes(4).toString('hex');
   return {
-    companyProfile: { domain: `contoso-${suffix}.onmicrosoft.com` },
+    companyProfile: { domain: exampleDomain() },
     billingProfile: billingProfileExample(),
   };
+}
+
+/**
+ * The OpenAPI document with a fresh domain, under the configured suffix, in every example, each
+ * time it is served: a domain can be taken only once, so "Try it out" after a reload succeeds as
+ * the example stands.
+ */
+export function withFreshExampleDomains<T extends object>(document: T, suffix: string): T {
+  return JSON.parse(
+    JSON.stringify(document).replace(EXAMPLE_DOMAIN, () => exampleDomain(suffix)),
+  ) as T;
 }
