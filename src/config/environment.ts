@@ -84,8 +84,12 @@ export class EnvironmentVariables {
   })
   CUSTOMER_DOMAIN_SUFFIX?: string;
 
+  // Without {requestId} every invitation would be the same URL, and none could be accepted.
   @IsOptional()
   @IsString()
+  @Matches(/^https?:\/\/\S*\{requestId\}\S*$/, {
+    message: 'RELATIONSHIP_REQUEST_URL_TEMPLATE must be an http(s) URL containing {requestId}',
+  })
   RELATIONSHIP_REQUEST_URL_TEMPLATE?: string;
 
   @IsOptional()
