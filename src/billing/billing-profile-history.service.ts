@@ -3,14 +3,14 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { toCollection } from '../common/paging/collection';
 import { ContinuationTokens, invalidToken } from '../common/paging/continuation-tokens';
-import { MAX_PAGE_SIZE, parsePageSize } from '../common/paging/page-query';
+import { isPageSize, parsePageSize } from '../common/paging/page-query';
 import { BillingProfileChangeEntity } from './billing-profile-change.entity';
 import { BillingProfileEntity } from './billing-profile.entity';
 import {
   BillingProfileChangeCollectionDto,
   toBillingProfileChangeResponse,
-  toBillingProfileValues,
 } from './dto/billing-profile-change-response.dto';
+import { toBillingProfileValues } from './dto/billing-profile-response.dto';
 
 interface HistoryPosition {
   size: number;
@@ -91,10 +91,5 @@ export class BillingProfileHistoryService {
 function isHistoryPosition(value: unknown): value is HistoryPosition {
   if (typeof value !== 'object' || value === null) return false;
   const { size, id } = value as Record<string, unknown>;
-  return (
-    Number.isInteger(size) &&
-    (size as number) >= 1 &&
-    (size as number) <= MAX_PAGE_SIZE &&
-    Number.isInteger(id)
-  );
+  return isPageSize(size) && Number.isInteger(id);
 }

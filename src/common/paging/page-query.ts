@@ -34,12 +34,12 @@ export function continuationTokenOf(
 export function isSeekPosition(value: unknown): value is { size: number; key: string; id: string } {
   if (typeof value !== 'object' || value === null) return false;
   const { size, key, id } = value as Record<string, unknown>;
+  return isPageSize(size) && typeof key === 'string' && typeof id === 'string';
+}
+
+/** A page size as a token carries it: already resolved, so 1–500 (0 never appears). */
+export function isPageSize(value: unknown): value is number {
   return (
-    typeof size === 'number' &&
-    Number.isInteger(size) &&
-    size >= 1 &&
-    size <= MAX_PAGE_SIZE &&
-    typeof key === 'string' &&
-    typeof id === 'string'
+    typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_PAGE_SIZE
   );
 }
