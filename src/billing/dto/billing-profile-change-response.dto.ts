@@ -2,9 +2,7 @@ import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { ResourceAttributesDto } from '../../common/http/links';
 import { CollectionDto } from '../../common/paging/collection';
 import { BillingProfileChangeEntity } from '../billing-profile-change.entity';
-import { BillingProfileEntity } from '../billing-profile.entity';
-import { BillingProfileResponseDto, toAddress } from './billing-profile-response.dto';
-import { present } from '../../common/http/links';
+import { BillingProfileResponseDto } from './billing-profile-response.dto';
 
 /** The fields of a billing profile that a client writes: what a change is made of. */
 export class BillingProfileValuesDto extends OmitType(BillingProfileResponseDto, [
@@ -33,18 +31,6 @@ export class BillingProfileChangeResponseDto {
 export class BillingProfileChangeCollectionDto extends CollectionDto<BillingProfileChangeResponseDto> {
   @ApiProperty({ type: [BillingProfileChangeResponseDto], description: 'Newest first' })
   items!: BillingProfileChangeResponseDto[];
-}
-
-export function toBillingProfileValues(row: BillingProfileEntity): BillingProfileValuesDto {
-  return {
-    firstName: present(row.firstName),
-    lastName: present(row.lastName),
-    email: row.email,
-    culture: row.culture,
-    language: row.language,
-    companyName: row.companyName,
-    defaultAddress: toAddress(row),
-  };
 }
 
 export function toBillingProfileChangeResponse(

@@ -57,9 +57,11 @@ export function toAddress(row: BillingProfileEntity): AddressDto {
   };
 }
 
-export function toBillingProfileResponse(row: BillingProfileEntity): BillingProfileResponseDto {
+/** The fields a client writes: the body of the response, and what a recorded change is made of. */
+export type BillingProfileValues = Omit<BillingProfileResponseDto, 'id' | 'links' | 'attributes'>;
+
+export function toBillingProfileValues(row: BillingProfileEntity): BillingProfileValues {
   return {
-    id: row.id,
     firstName: present(row.firstName),
     lastName: present(row.lastName),
     email: row.email,
@@ -67,6 +69,13 @@ export function toBillingProfileResponse(row: BillingProfileEntity): BillingProf
     language: row.language,
     companyName: row.companyName,
     defaultAddress: toAddress(row),
+  };
+}
+
+export function toBillingProfileResponse(row: BillingProfileEntity): BillingProfileResponseDto {
+  return {
+    id: row.id,
+    ...toBillingProfileValues(row),
     links: selfLinks(`/customers/${row.customerId}/profiles/billing`),
     attributes: { etag: row.etag, objectType: 'CustomerBillingProfile' },
   };
