@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { conflictFor, isUnavailable } from '../../database/database-errors';
 import { RouteMethods } from '../http/route-methods';
+import { sendBody } from '../http/send-body';
 import { PreRouteThrottle } from '../throttling/pre-route-throttle';
 import { ApiError, ErrorKind } from './error-catalogue';
 
@@ -54,8 +55,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       });
     }
     reply.status(error.status).headers(error.headers);
-    if (request.method === 'HEAD') reply.send();
-    else reply.send(error.toBody());
+    sendBody(request, reply, error.toBody());
   }
 
   private toApiError(exception: unknown, request: FastifyRequest): ApiError {

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendBody } from '../http/send-body';
 
 /** Partner Center's throttling body (CONTRACT section 9), not the usual error shape. */
 export class TooManyRequestsBodyDto {
@@ -24,7 +25,6 @@ export class TooManyRequestsException extends ThrottlerException {
   /** 429 with `Retry-After`; the RateLimit headers are already on the reply. */
   send(request: FastifyRequest, reply: FastifyReply): void {
     reply.status(429).header('Retry-After', String(this.retryAfterSeconds));
-    if (request.method === 'HEAD') reply.send();
-    else reply.send(this.toBody());
+    sendBody(request, reply, this.toBody());
   }
 }
