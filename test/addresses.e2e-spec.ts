@@ -4,6 +4,7 @@ import { describeEachDatabase } from './support/databases';
 import { buildCustomer, createCustomer, uniqueDomain } from './support/factories';
 import { useTestApp } from './support/test-app';
 import { bearer, newTenant } from './support/tokens';
+import { errorBody } from './support/errors';
 
 type Address = Record<string, string>;
 type Body = Record<string, any>;
@@ -500,15 +501,6 @@ function invalidInputBody(problems: string[]) {
     description:
       more === 0 ? problems[0] : `${problems[0]} (and ${more} more problem${more > 1 ? 's' : ''})`,
     data: problems,
-    source: 'CustomerService',
-  };
-}
-
-function errorBody(code: number) {
-  return {
-    code,
-    description: expect.any(String),
-    data: expect.any(Array),
     source: 'CustomerService',
   };
 }

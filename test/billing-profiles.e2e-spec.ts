@@ -4,17 +4,9 @@ import { createCustomer } from './support/factories';
 import { describeEachDatabase } from './support/databases';
 import { useTestApp } from './support/test-app';
 import { bearer, newTenant } from './support/tokens';
+import { errorBody } from './support/errors';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
-
-function errorBody(code: number) {
-  return {
-    code,
-    description: expect.any(String),
-    data: expect.any(Array),
-    source: 'CustomerService',
-  };
-}
 
 /** A full billing profile as a client writes it on PUT. */
 function profile(companyName: string, extra: Record<string, unknown> = {}) {

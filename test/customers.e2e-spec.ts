@@ -3,17 +3,9 @@ import { buildCustomer, createCustomer, uniqueDomain } from './support/factories
 import { describeEachDatabase } from './support/databases';
 import { useTestApp } from './support/test-app';
 import { bearer, newTenant } from './support/tokens';
+import { errorBody } from './support/errors';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function errorBody(code: number) {
-  return {
-    code,
-    description: expect.any(String),
-    data: expect.any(Array),
-    source: 'CustomerService',
-  };
-}
 
 describeEachDatabase('customers', (kind) => {
   const t = useTestApp(kind);

@@ -6,18 +6,10 @@ import { buildCustomer, createCustomer, uniqueDomain } from './support/factories
 import { describeEachDatabase } from './support/databases';
 import { TestApp, useTestApp } from './support/test-app';
 import { bearer, newTenant } from './support/tokens';
+import { errorBody } from './support/errors';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
-
-function errorBody(code: number) {
-  return {
-    code,
-    description: expect.any(String),
-    data: expect.any(Array),
-    source: 'CustomerService',
-  };
-}
 
 interface Invitation {
   id: string;
