@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { appConfig } from './config/configuration';
 import { withFreshExampleDomains } from './customers/dto/examples';
 import { validateEnvironment } from './config/environment';
+import { DatabaseStartup, registerDatabaseGate } from './database/database-startup';
 import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/http/body-parsers';
 import { requestIdOf, registerRequestIds } from './common/http/request-ids';
@@ -52,6 +53,7 @@ export function configureApp(app: NestFastifyApplication): void {
   const routes = new RouteMethods();
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
   registerRequestIds(fastify);
+  registerDatabaseGate(fastify, app.get(DatabaseStartup));
   registerBodyParsers(fastify);
 
   app.useGlobalPipes(new RequestBodyPipe());

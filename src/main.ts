@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { configureApp, createAdapter, createLogger } from './app.setup';
 import { appConfig, authConfig, pagingConfig } from './config/configuration';
 import { validateEnvironment } from './config/environment';
+import { DatabaseStartup } from './database/database-startup';
 
 async function bootstrap(): Promise<void> {
   try {
@@ -36,6 +37,13 @@ async function bootstrap(): Promise<void> {
   const { port, host } = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
   await app.listen(port, host);
   logger.log(`Listening on http://${host}:${port} (Swagger UI at /docs)`);
+  try {
+    await app.get(DatabaseStartup).ready;
+  } catch (error) {
+    logger.fatal(`Cannot start: ${(error as Error).message}`);
+    await app.close();
+    process.exit(1);
+  }
 }
 
 void bootstrap();

@@ -4,8 +4,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EntityManager, Repository } from 'typeorm';
 import { normaliseCulture } from '../addresses/address-rules';
 import { ApiError, notFound } from '../common/errors/error-catalogue';
+import { isSqlite } from '../database/data-source-options';
 import { Transactions } from '../database/transactions';
-import { BillingProfileChangeEntity } from './billing-profile-change.entity';
 import { BillingProfileHistoryService } from './billing-profile-history.service';
 import { BillingProfileEntity } from './billing-profile.entity';
 import { BillingProfileChangeCollectionDto } from './dto/billing-profile-change-response.dto';
@@ -17,9 +17,6 @@ import {
 import { EtagCondition, matchesStrongly } from './etags';
 
 const BILLING_PROFILE_NOT_FOUND = 'The customer or its billing profile was not found';
-
-/** An unconditional PUT that keeps losing races gives up after this many attempts. */
-const MAX_UNCONDITIONAL_ATTEMPTS = 10;
 
 export function newEtag(): string {
   return randomBytes(18).toString('base64url');
@@ -83,9 +80,11 @@ export class BillingProfilesService {
 
   /**
    * `PUT …/profiles/billing` (CONTRACT 7.2). The expected etag comes from If-Match and/or the body's
-   * `attributes.etag`; every one given must match. The write is an UPDATE conditional on the etag
-   * that was read, so of concurrent PUTs with one etag exactly one changes the row (on MySQL the
-   * others wait for its row lock, then match nothing; on SQLite writes are serialised anyway).
+   * `attributes.etag`; every one given must match. The row is read with a write lock (MySQL; SQLite
+   * serialises writes anyway), so concurrent PUTs of one profile take turns: of those holding one
+   * etag exactly one matches, and unconditional ones all succeed, the last one winning, each
+   * recorded in the history. The UPDATE is still conditional on the etag that was read, as a
+   * backstop.
    */
   async replace(
     tenantId: string,
@@ -94,32 +93,27 @@ export class BillingProfilesService {
     ifMatch: EtagCondition | undefined,
   ): Promise<BillingProfileResponseDto> {
     const bodyEtag = input.attributes?.etag?.trim() || undefined;
-    const conditional = bodyEtag !== undefined || (ifMatch !== undefined && !ifMatch.any);
-    for (let attempt = 1; ; attempt++) {
-      const updated = await this.transactions.run(async (manager) => {
-        const current = await manager.findOneBy(BillingProfileEntity, {
-          customerId,
-          partnerTenantId: tenantId,
-        });
-        if (!current) throw notFound(BILLING_PROFILE_NOT_FOUND);
-        if (ifMatch && !matchesStrongly(ifMatch, current.etag)) throw etagStale();
-        if (bodyEtag !== undefined && bodyEtag !== current.etag) throw etagStale();
-
-        const changes = { ...billingColumns(input), etag: newEtag(), updatedAt: new Date() };
-        const result = await manager.update(
-          BillingProfileEntity,
-          { id: current.id, etag: current.etag },
-          changes,
-        );
-        if (result.affected !== 1) return undefined;
-        const next = { ...current, ...changes };
-        await this.changes.record(manager, tenantId, current, next);
-        return next;
+    const updated = await this.transactions.run(async (manager) => {
+      const current = await manager.findOne(BillingProfileEntity, {
+        where: { customerId, partnerTenantId: tenantId },
+        ...(isSqlite(manager.connection.options) ? {} : { lock: { mode: 'pessimistic_write' } }),
       });
-      if (updated) return toBillingProfileResponse(updated);
-      // Another PUT replaced the etag between our read and our write.
-      if (conditional || attempt >= MAX_UNCONDITIONAL_ATTEMPTS) throw etagStale();
-    }
+      if (!current) throw notFound(BILLING_PROFILE_NOT_FOUND);
+      if (ifMatch && !matchesStrongly(ifMatch, current.etag)) throw etagStale();
+      if (bodyEtag !== undefined && bodyEtag !== current.etag) throw etagStale();
+
+      const changes = { ...billingColumns(input), etag: newEtag(), updatedAt: new Date() };
+      const result = await manager.update(
+        BillingProfileEntity,
+        { id: current.id, etag: current.etag },
+        changes,
+      );
+      if (result.affected !== 1) throw etagStale();
+      const next = { ...current, ...changes };
+      await this.changes.record(manager, tenantId, current, next);
+      return next;
+    });
+    return toBillingProfileResponse(updated);
   }
 
   /** Part of the customer's create transaction. */
@@ -147,12 +141,6 @@ export class BillingProfilesService {
   ): Promise<BillingProfileResponseDto | undefined> {
     const row = await this.profiles.findOneBy({ customerId, partnerTenantId: tenantId });
     return row ? toBillingProfileResponse(row) : undefined;
-  }
-
-  /** Part of the customer's delete transaction. */
-  async deleteForCustomer(manager: EntityManager, customerId: string): Promise<void> {
-    await manager.delete(BillingProfileChangeEntity, { customerId });
-    await manager.delete(BillingProfileEntity, { customerId });
   }
 
   /** A customer that moves to another partner takes its billing profile along. */

@@ -1,6 +1,7 @@
 import { registerAs } from '@nestjs/config';
 import { createHash, randomBytes } from 'node:crypto';
-import { validateEnvironment } from './environment';
+import type { DatabaseTimeouts } from '../database/data-source-options';
+import { EnvironmentVariables, validateEnvironment } from './environment';
 
 /**
  * The fixed development secret (CONTRACT section 3): used only when no key is configured and
@@ -21,12 +22,29 @@ export const appConfig = registerAs('app', () => {
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? 'http://localhost:3000').replace(/\/+$/, ''),
     customerDomainSuffix: (e.CUSTOMER_DOMAIN_SUFFIX ?? '.onmicrosoft.com').toLowerCase(),
     logLevel: e.LOG_LEVEL ?? 'info',
+    bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS ?? 10_000,
   };
 });
 
-export const databaseConfig = registerAs('database', () => ({
-  url: env().DATABASE_URL ?? 'sqlite:./data/customers.sqlite',
-}));
+export const databaseConfig = registerAs('database', () => {
+  const e = env();
+  return {
+    url: e.DATABASE_URL ?? 'sqlite:./data/customers.sqlite',
+    timeouts: databaseTimeouts(e),
+    startupTimeoutMs: e.DATABASE_STARTUP_TIMEOUT_MS ?? 60_000,
+  };
+});
+
+/**
+ * A hung database must be a 503 within 5 s (CONTRACT section 4): at most the acquire timeout to get
+ * a connection, then at most the query timeout for the statement that hangs.
+ */
+export function databaseTimeouts(e: EnvironmentVariables): DatabaseTimeouts {
+  return {
+    acquireMs: e.DATABASE_ACQUIRE_TIMEOUT_MS ?? 2_000,
+    queryMs: e.DATABASE_QUERY_TIMEOUT_MS ?? 2_500,
+  };
+}
 
 export const authConfig = registerAs('auth', () => {
   const e = env();

@@ -38,6 +38,30 @@ export class EnvironmentVariables {
   })
   DATABASE_URL?: string;
 
+  /** Waiting for a pooled connection, also the connect timeout (a hung database is a 503 in time). */
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  DATABASE_ACQUIRE_TIMEOUT_MS?: number;
+
+  /** One query; a query that outlives it gives up its connection. */
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  DATABASE_QUERY_TIMEOUT_MS?: number;
+
+  /** How long start-up keeps retrying an unreachable database before the process gives up. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  DATABASE_STARTUP_TIMEOUT_MS?: number;
+
+  /** A request body that has not fully arrived by then is answered 408. */
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  HTTP_BODY_TIMEOUT_MS?: number;
+
   @IsOptional()
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be redis://host:port or rediss://…' })
   REDIS_URL?: string;
@@ -107,6 +131,10 @@ const ENV_KEYS = [
   'PORT',
   'HOST',
   'DATABASE_URL',
+  'DATABASE_ACQUIRE_TIMEOUT_MS',
+  'DATABASE_QUERY_TIMEOUT_MS',
+  'DATABASE_STARTUP_TIMEOUT_MS',
+  'HTTP_BODY_TIMEOUT_MS',
   'REDIS_URL',
   'AUTH_JWT_SECRET',
   'AUTH_JWKS_URI',
@@ -123,7 +151,16 @@ const ENV_KEYS = [
 ] as const;
 
 /** Environment variables are strings; numbers are converted here so "abc" fails as "must be an integer". */
-const NUMERIC = ['PORT', 'THROTTLE_LIMIT', 'THROTTLE_TTL_MS', 'THROTTLE_ANONYMOUS_LIMIT'] as const;
+const NUMERIC = [
+  'PORT',
+  'DATABASE_ACQUIRE_TIMEOUT_MS',
+  'DATABASE_QUERY_TIMEOUT_MS',
+  'DATABASE_STARTUP_TIMEOUT_MS',
+  'HTTP_BODY_TIMEOUT_MS',
+  'THROTTLE_LIMIT',
+  'THROTTLE_TTL_MS',
+  'THROTTLE_ANONYMOUS_LIMIT',
+] as const;
 
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
   const input: Record<string, unknown> = {};

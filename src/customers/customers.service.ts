@@ -47,6 +47,7 @@ export class CustomersService {
     const key = requestId ? this.idempotency.keyFor(requestId, dto) : undefined;
     const replay = key && (await this.replay(tenantId, key));
     if (replay) return replay;
+    if (key) await this.idempotency.purgeExpired(tenantId, key);
 
     const domain = dto.companyProfile.domain.toLowerCase();
     if (await this.isDomainTaken(domain)) throw domainTaken();
@@ -121,14 +122,16 @@ export class CustomersService {
     return this.findOne(tenantId, id);
   }
 
-  /** Deletes the customer with its billing profile and idempotency records (CONTRACT 6.5). */
+  /**
+   * Deletes the customer (CONTRACT 6.5); its billing profile and history go with it by the foreign
+   * keys' cascade. The DELETE itself decides: of concurrent deletes exactly one removes the row, and
+   * the others, which waited for its lock, find nothing (404).
+   */
   async remove(tenantId: string, id: string): Promise<void> {
     await this.transactions.run(async (manager) => {
-      const owned = await manager.existsBy(CustomerEntity, { id, partnerTenantId: tenantId });
-      if (!owned) throw notFound(CUSTOMER_NOT_FOUND);
+      const { affected } = await manager.delete(CustomerEntity, { id, partnerTenantId: tenantId });
+      if (!affected) throw notFound(CUSTOMER_NOT_FOUND);
       await this.idempotency.deleteForCustomer(manager, id);
-      await this.billing.deleteForCustomer(manager, id);
-      await manager.delete(CustomerEntity, { id, partnerTenantId: tenantId });
     });
   }
 

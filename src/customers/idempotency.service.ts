@@ -50,15 +50,23 @@ export class IdempotencyService {
   }
 
   /**
-   * Claims the key inside the create transaction, before anything else is written: a concurrent
-   * request with the same key waits on it (MySQL) or fails on it (SQLite), then replays.
+   * Forgets this key's record once it is older than 24 hours, so that the key can be claimed again.
+   * Run on its own, before the create transaction and by primary key: inside the transaction its
+   * locks on a missing row would make concurrent claims of other keys deadlock.
    */
-  async claim(manager: EntityManager, tenantId: string, key: IdempotencyKey): Promise<void> {
-    await manager.delete(IdempotencyRecordEntity, {
+  async purgeExpired(tenantId: string, key: IdempotencyKey): Promise<void> {
+    await this.records.delete({
       partnerTenantId: tenantId,
       requestKey: key.requestKey,
       createdAt: LessThan(new Date(Date.now() - RETENTION_MS)),
     });
+  }
+
+  /**
+   * Claims the key inside the create transaction, before anything else is written: a concurrent
+   * request with the same key waits on it (MySQL) or fails on it (SQLite), then replays.
+   */
+  async claim(manager: EntityManager, tenantId: string, key: IdempotencyKey): Promise<void> {
     await manager.insert(IdempotencyRecordEntity, {
       partnerTenantId: tenantId,
       ...key,

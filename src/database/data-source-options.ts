@@ -3,12 +3,22 @@ import { dirname, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
 
+export interface DatabaseTimeouts {
+  /** Waiting for a pooled connection (and opening a new one). */
+  acquireMs: number;
+  /** One statement; undefined for migrations, whose DDL and lock waits may take long. */
+  queryMs?: number;
+}
+
 /**
  * One source of truth for the connection, used by the app (database.module.ts) and by the TypeORM
  * CLI (ormconfig.ts). `mysql://` (or `mariadb://`) uses MySQL/MariaDB through mysql2; `sqlite:<file>`
  * an embedded SQLite file, created on first start.
  */
-export function dataSourceOptions(url: string): DataSourceOptions {
+export function dataSourceOptions(
+  url: string,
+  timeouts: DatabaseTimeouts = { acquireMs: 2_000 },
+): DataSourceOptions {
   const common = {
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
@@ -24,8 +34,13 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       url: url.replace(/^mariadb:/, 'mysql:'),
       charset: 'utf8mb4_unicode_ci',
       timezone: 'Z',
-      // A dead database must not hang requests: fail fast and answer 503.
-      connectTimeout: 5_000,
+      // A dead or hung database must not hang requests: give up in time and answer 503
+      // (mysql-deadlines.ts bounds the wait for a pooled connection).
+      connectTimeout: timeouts.acquireMs,
+      ...(timeouts.queryMs && {
+        enableQueryTimeout: true,
+        maxQueryExecutionTime: timeouts.queryMs,
+      }),
       extra: { connectionLimit: 20, waitForConnections: true, queueLimit: 1_000 },
     };
   }

@@ -4,6 +4,7 @@ interface DriverError {
   code?: string;
   errno?: number;
   message?: string;
+  fatal?: boolean;
 }
 
 function driverErrorOf(error: unknown): DriverError | undefined {
@@ -44,21 +45,43 @@ export function conflictFor(error: unknown): ApiError | undefined {
   return CONFLICTS.find(({ pattern }) => pattern.test(message))?.error();
 }
 
+/** Driver error codes that mean "try again later", not "this request is wrong". */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
   'PROTOCOL_CONNECTION_LOST',
+  // A statement that outlived DATABASE_QUERY_TIMEOUT_MS (mysql-deadlines.ts).
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'POOL_ACQUIRE_TIMEOUT',
+  'POOL_UNAVAILABLE',
   'ER_CON_COUNT_ERROR',
-  'ER_LOCK_WAIT_TIMEOUT',
   'ER_SERVER_SHUTDOWN',
+  // Galera: the node is not (yet) part of the primary component.
+  'ER_UNKNOWN_COM_ERROR',
+  // Conflicts that outlived Transactions.run's retries.
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
   'SQLITE_BUSY',
   'SQLITE_LOCKED',
 ]);
 
-/** The database is down or overloaded: a 503 with Retry-After, not a 500. */
+/**
+ * The database is down, hung, overloaded, or a conflict outlived its retries: a 503 with
+ * Retry-After, not a 500. mysql2 marks every error that broke the connection as fatal.
+ */
 export function isUnavailable(error: unknown): boolean {
   const driver = driverErrorOf(error);
+  if (driver?.fatal === true) return true;
   return driver?.code !== undefined && UNAVAILABLE_CODES.has(driver.code);
+}
+
+/** A conflict InnoDB (or Galera's certification) resolved by rolling this transaction back. */
+export function isRetryableConflict(error: unknown): boolean {
+  const code = driverErrorOf(error)?.code;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
 }

@@ -1,10 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { databaseConfig } from '../config/configuration';
 import { dataSourceOptions } from './data-source-options';
-import { runMigrations } from './migrate';
+import { DatabaseStartup } from './database-startup';
 import { Transactions } from './transactions';
 
 @Global()
@@ -13,19 +12,14 @@ import { Transactions } from './transactions';
     TypeOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],
       useFactory: (config: ConfigType<typeof databaseConfig>) => ({
-        ...dataSourceOptions(config.url),
+        ...dataSourceOptions(config.url, config.timeouts),
         autoLoadEntities: true,
-        // Start-up fails at once on a wrong URL instead of retrying for half a minute.
-        retryAttempts: 0,
+        // DatabaseStartup connects (and retries) in the background, so the process listens at once.
+        manualInitialization: true,
       }),
-      dataSourceFactory: async (options) => {
-        const dataSource = await new DataSource(options!).initialize();
-        await runMigrations(dataSource);
-        return dataSource;
-      },
     }),
   ],
-  providers: [Transactions],
-  exports: [Transactions],
+  providers: [Transactions, DatabaseStartup],
+  exports: [Transactions, DatabaseStartup],
 })
 export class DatabaseModule {}

@@ -2,12 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isSqlite } from './data-source-options';
+import { isRetryableConflict } from './database-errors';
+
+/** Attempts of one transaction that keeps losing deadlocks before the request gets a 503. */
+const MAX_ATTEMPTS = 8;
+const BACKOFF_MS = { base: 5, max: 200 };
 
 /**
- * Every write goes through here. On MySQL this is a plain transaction. On SQLite TypeORM shares one
- * connection between all requests, so two overlapping transactions would nest inside each other
- * (and a lone UPDATE would join whichever transaction is open): writes are queued and run one at a
- * time, which is also how SQLite itself commits.
+ * Every write goes through here. On MySQL this is a READ COMMITTED transaction (no gap locks on
+ * the rows a statement merely looks for, so concurrent inserts of different keys do not deadlock),
+ * run again with jittered backoff when InnoDB or Galera rolls it back as a deadlock or a lock wait
+ * timeout; one that outlives the retries surfaces as a 503 (database-errors.ts).
+ *
+ * On SQLite TypeORM shares one connection between all requests, so two overlapping transactions
+ * would nest inside each other (and a lone UPDATE would join whichever transaction is open): writes
+ * are queued and run one at a time, which is also how SQLite itself commits.
  */
 @Injectable()
 export class Transactions {
@@ -19,27 +28,29 @@ export class Transactions {
   }
 
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (!this.serialise) return this.withDeadlockRetry(work);
+    if (!this.serialise) return this.withConflictRetry(work);
     const result = this.queue.then(() => this.dataSource.transaction(work));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  /** InnoDB resolves a deadlock by rolling one transaction back; that one is simply run again. */
-  private async withDeadlockRetry<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  private async withConflictRetry<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(work);
+        return await this.dataSource.transaction('READ COMMITTED', work);
       } catch (error) {
-        if (attempt >= MAX_ATTEMPTS || !isDeadlock(error)) throw error;
+        if (attempt >= MAX_ATTEMPTS || !isRetryableConflict(error)) throw error;
+        await sleep(backoffMs(attempt));
       }
     }
   }
 }
 
-const MAX_ATTEMPTS = 3;
+/** Full jitter: a random wait up to an exponentially growing cap, so retries spread out. */
+function backoffMs(attempt: number): number {
+  return Math.random() * Math.min(BACKOFF_MS.max, BACKOFF_MS.base * 2 ** attempt);
+}
 
-function isDeadlock(error: unknown): boolean {
-  const driver = (error as { driverError?: { code?: string } }).driverError;
-  return driver?.code === 'ER_LOCK_DEADLOCK';
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

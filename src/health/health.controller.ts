@@ -9,6 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Public } from '../common/auth/auth.decorators';
+import { RETRY_AFTER_SECONDS } from '../common/errors/error-catalogue';
 import { SlidingWindowStorage } from '../common/throttling/sliding-window.storage';
 
 const DATABASE_TIMEOUT_MS = 2_000;
@@ -45,7 +46,9 @@ export class HealthController {
     ]);
     const database = databaseUp ? 'up' : 'down';
     if (database === 'down')
-      reply.status(HttpStatus.SERVICE_UNAVAILABLE).header('Retry-After', '5');
+      reply
+        .status(HttpStatus.SERVICE_UNAVAILABLE)
+        .header('Retry-After', String(RETRY_AFTER_SECONDS));
     return { status: database === 'up' ? 'up' : 'down', database, ...(redis && { redis }) };
   }
 

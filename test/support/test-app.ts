@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createAdapter } from '../../src/app.setup';
+import { DatabaseStartup } from '../../src/database/database-startup';
 import { createTestDatabase, DatabaseKind, TestDatabase } from './databases';
 import { TEST_JWT_SECRET } from './tokens';
 
@@ -44,7 +45,12 @@ export function useTestApp(kind: DatabaseKind, env: Record<string, string> = {})
   return handle;
 }
 
-export async function startApp(): Promise<NestFastifyApplication> {
+/**
+ * The app as main.ts builds it. By default it resolves once the database is connected and migrated;
+ * with `waitForDatabase: false` as soon as the app is initialised, while DatabaseStartup keeps
+ * connecting in the background (its `ready` says when it is done).
+ */
+export async function startApp({ waitForDatabase = true } = {}): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(), {
     bodyParser: false,
@@ -53,5 +59,13 @@ export async function startApp(): Promise<NestFastifyApplication> {
   configureApp(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
+  if (waitForDatabase) {
+    try {
+      await app.get(DatabaseStartup).ready;
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
+  }
   return app;
 }

@@ -23,6 +23,7 @@ const DESCRIPTIONS: Record<ErrorKind, string> = {
   unauthorized: 'No valid bearer token (code 800001)',
   notFound: 'No such resource for this caller (code 1000)',
   methodNotAllowed: 'Method not allowed (code 800004)',
+  requestTimeout: 'The request body did not arrive in time (code 800006); the connection is closed',
   domainTaken: 'The domain is already taken (code 600010)',
   requestIdReused: 'The MS-RequestId was used with a different request (code 600011)',
   relationshipMissing: 'The relationship does not exist (code 3000)',

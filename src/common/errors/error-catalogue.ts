@@ -10,6 +10,7 @@ export const ErrorCodes = {
   unauthorized: { status: HttpStatus.UNAUTHORIZED, code: 800001 },
   notFound: { status: HttpStatus.NOT_FOUND, code: 1000 },
   methodNotAllowed: { status: HttpStatus.METHOD_NOT_ALLOWED, code: 800004 },
+  requestTimeout: { status: HttpStatus.REQUEST_TIMEOUT, code: 800006 },
   domainTaken: { status: HttpStatus.CONFLICT, code: 600010 },
   requestIdReused: { status: HttpStatus.CONFLICT, code: 600011 },
   relationshipMissing: { status: HttpStatus.CONFLICT, code: 3000 },
@@ -64,6 +65,14 @@ export function invalidInput(problems: string[]): ApiError {
       ? (problems[0] ?? 'The request is invalid')
       : `${problems[0]} (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})`;
   return new ApiError('invalidInput', description, problems);
+}
+
+/** How long a client should wait before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** A backing store is down, hung, or a conflict outlived its retries (CONTRACT section 4). */
+export function unavailable(what = 'The service is temporarily unavailable'): ApiError {
+  return new ApiError('unavailable', what, [], { 'Retry-After': String(RETRY_AFTER_SECONDS) });
 }
 
 export function notFound(what = 'The requested resource was not found'): ApiError {

@@ -4,7 +4,7 @@ import { conflictFor, isUnavailable } from '../../database/database-errors';
 import { RouteMethods } from '../http/route-methods';
 import { sendBody } from '../http/send-body';
 import { PreRouteThrottle } from '../throttling/pre-route-throttle';
-import { ApiError, ErrorKind } from './error-catalogue';
+import { ApiError, ErrorKind, unavailable } from './error-catalogue';
 
 /** 4xx statuses raised by Nest or Fastify themselves, in the contract's codes. */
 const KIND_BY_STATUS: Record<number, ErrorKind> = {
@@ -62,11 +62,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     if (exception instanceof ApiError) return exception;
     const conflict = conflictFor(exception);
     if (conflict) return conflict;
-    if (isUnavailable(exception)) {
-      return new ApiError('unavailable', 'The service is temporarily unavailable', [], {
-        'Retry-After': '5',
-      });
-    }
+    if (isUnavailable(exception)) return unavailable();
     const status = statusOf(exception);
     if (status === 404 && !request.routeOptions?.url) return this.unmatchedRoute(request);
     const kind = status !== undefined ? KIND_BY_STATUS[status] : undefined;
