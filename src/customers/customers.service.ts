@@ -50,7 +50,7 @@ export class CustomersService {
     if (key) await this.idempotency.purgeExpired(tenantId, key);
 
     const domain = dto.companyProfile.domain.toLowerCase();
-    if (await this.isDomainTaken(domain)) throw domainTaken();
+    if (await this.isDomainTaken(domain)) return this.replayOr(tenantId, key, domainTaken());
 
     const password = generateAdminPassword();
     // Which unique key a violation hit: the MS-RequestId claim or the customer's domain.
@@ -81,12 +81,27 @@ export class CustomersService {
       return { status: 201, body, replayed: false };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      if (progress.stage === 'insert') throw domainTaken();
-      // A concurrent request with the same MS-RequestId won the claim: answer as it did.
-      const answer = key && (await this.replay(tenantId, key));
-      if (answer) return answer;
-      throw new ApiError('requestIdReused', 'This MS-RequestId is being used by another request');
+      // A concurrent request with the same MS-RequestId may have won (it took the domain, or the
+      // claim): answer as it did.
+      return this.replayOr(
+        tenantId,
+        key,
+        progress.stage === 'insert'
+          ? domainTaken()
+          : new ApiError('requestIdReused', 'This MS-RequestId is being used by another request'),
+      );
     }
+  }
+
+  /** The replay of a concurrent twin that got there first, else `error`. */
+  private async replayOr(
+    tenantId: string,
+    key: IdempotencyKey | undefined,
+    error: ApiError,
+  ): Promise<CreateResult> {
+    const answer = key && (await this.replay(tenantId, key));
+    if (answer) return answer;
+    throw error;
   }
 
   /** The full customer; the owner sees the billing profile, an indirect reseller does not. */

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
+import { DatabaseLogger } from './typeorm-logger';
 
 export interface DatabaseTimeouts {
   /** Waiting for a pooled connection (and opening a new one). */
@@ -25,6 +26,7 @@ export function dataSourceOptions(
     migrationsRun: false,
     synchronize: false,
     logging: false,
+    logger: new DatabaseLogger(),
   } as const;
 
   if (/^(mysql|mariadb):\/\//.test(url)) {

@@ -1,4 +1,11 @@
 import { MigrationInterface, QueryRunner, Table, TableForeignKey, TableIndex } from 'typeorm';
+import {
+  dropTableIfPresent,
+  ensureForeignKey,
+  ensureIndex,
+  ensurePrimaryKey,
+  ensureTable,
+} from '../migration-steps';
 
 const id = (name: string) => ({ name, type: 'varchar', length: '36' });
 const text = (name: string, length: number, isNullable = true) => ({
@@ -9,10 +16,15 @@ const text = (name: string, length: number, isNullable = true) => ({
 });
 const timestamp = (name: string) => ({ name, type: 'datetime', precision: 3 });
 
-/** Customers, their billing profiles and idempotency records (CONTRACT sections 5, 6 and 8). */
+/**
+ * Customers, their billing profiles and idempotency records (CONTRACT sections 5, 6 and 8). Every
+ * step is safe to run again (migration-steps.ts), and each table gets its character set before the
+ * foreign key between them exists.
+ */
 export class CreateCustomers1764000000000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
+    await ensureTable(
+      queryRunner,
       new Table({
         name: 'customers',
         columns: [
@@ -43,7 +55,8 @@ export class CreateCustomers1764000000000 implements MigrationInterface {
       }),
     );
 
-    await queryRunner.createTable(
+    await ensureTable(
+      queryRunner,
       new Table({
         name: 'billing_profiles',
         columns: [
@@ -75,7 +88,8 @@ export class CreateCustomers1764000000000 implements MigrationInterface {
         uniques: [{ name: 'uq_billing_profiles_customer', columnNames: ['customer_id'] }],
       }),
     );
-    await queryRunner.createForeignKey(
+    await ensureForeignKey(
+      queryRunner,
       'billing_profiles',
       new TableForeignKey({
         name: 'fk_billing_profiles_customer',
@@ -86,7 +100,8 @@ export class CreateCustomers1764000000000 implements MigrationInterface {
       }),
     );
 
-    await queryRunner.createTable(
+    await ensureTable(
+      queryRunner,
       new Table({
         name: 'idempotency_records',
         columns: [
@@ -101,29 +116,22 @@ export class CreateCustomers1764000000000 implements MigrationInterface {
         ],
       }),
     );
-    await queryRunner.createPrimaryKey(
+    await ensurePrimaryKey(
+      queryRunner,
       'idempotency_records',
       ['partner_tenant_id', 'request_key'],
       'pk_idempotency_records',
     );
-    await queryRunner.createIndex(
+    await ensureIndex(
+      queryRunner,
       'idempotency_records',
       new TableIndex({ name: 'idx_idempotency_records_customer', columnNames: ['customer_id'] }),
     );
-
-    if (queryRunner.connection.options.type === 'mysql') {
-      // The database's default character set may be latin1; customer data is any Unicode.
-      for (const table of ['customers', 'billing_profiles', 'idempotency_records']) {
-        await queryRunner.query(
-          `ALTER TABLE \`${table}\` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
-        );
-      }
-    }
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('idempotency_records');
-    await queryRunner.dropTable('billing_profiles');
-    await queryRunner.dropTable('customers');
+    await dropTableIfPresent(queryRunner, 'idempotency_records');
+    await dropTableIfPresent(queryRunner, 'billing_profiles');
+    await dropTableIfPresent(queryRunner, 'customers');
   }
 }

@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner, Table, TableForeignKey } from 'typeorm';
+import { dropTableIfPresent, ensureForeignKey, ensureTable } from '../migration-steps';
 
 /**
  * The history of billing-profile changes (CONTRACT 7.3). The auto-increment id is the order of the
@@ -6,7 +7,8 @@ import { MigrationInterface, QueryRunner, Table, TableForeignKey } from 'typeorm
  */
 export class CreateBillingProfileChanges1764000001000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
+    await ensureTable(
+      queryRunner,
       new Table({
         name: 'billing_profile_changes',
         columns: [
@@ -34,7 +36,8 @@ export class CreateBillingProfileChanges1764000001000 implements MigrationInterf
         ],
       }),
     );
-    await queryRunner.createForeignKey(
+    await ensureForeignKey(
+      queryRunner,
       'billing_profile_changes',
       new TableForeignKey({
         name: 'fk_billing_profile_changes_customer',
@@ -44,14 +47,9 @@ export class CreateBillingProfileChanges1764000001000 implements MigrationInterf
         onDelete: 'CASCADE',
       }),
     );
-    if (queryRunner.connection.options.type === 'mysql') {
-      await queryRunner.query(
-        'ALTER TABLE `billing_profile_changes` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci',
-      );
-    }
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('billing_profile_changes');
+    await dropTableIfPresent(queryRunner, 'billing_profile_changes');
   }
 }

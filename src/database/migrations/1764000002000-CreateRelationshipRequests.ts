@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner, Table } from 'typeorm';
+import { dropTableIfPresent, ensureCheck, ensureTable } from '../migration-steps';
 
 const STATUS_CHECK = "status IN ('pending', 'accepted', 'expired')";
 
@@ -9,8 +10,8 @@ const STATUS_CHECK = "status IN ('pending', 'accepted', 'expired')";
  */
 export class CreateRelationshipRequests1764000002000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
-    const isMysql = queryRunner.connection.options.type === 'mysql';
-    await queryRunner.createTable(
+    await ensureTable(
+      queryRunner,
       new Table({
         name: 'relationship_requests',
         columns: [
@@ -29,23 +30,17 @@ export class CreateRelationshipRequests1764000002000 implements MigrationInterfa
           { name: 'accepted_at', type: 'datetime', precision: 3, isNullable: true },
           { name: 'customer_id', type: 'varchar', length: '36', isNullable: true },
         ],
-        // TypeORM writes CHECK constraints into CREATE TABLE on SQLite only; MySQL gets it below.
-        checks: isMysql
-          ? []
-          : [{ name: 'chk_relationship_requests_status', expression: STATUS_CHECK }],
       }),
     );
-    if (isMysql) {
-      await queryRunner.query(
-        'ALTER TABLE `relationship_requests` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci',
-      );
-      await queryRunner.query(
-        `ALTER TABLE \`relationship_requests\` ADD CONSTRAINT \`chk_relationship_requests_status\` CHECK (${STATUS_CHECK})`,
-      );
-    }
+    await ensureCheck(
+      queryRunner,
+      'relationship_requests',
+      'chk_relationship_requests_status',
+      STATUS_CHECK,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('relationship_requests');
+    await dropTableIfPresent(queryRunner, 'relationship_requests');
   }
 }
