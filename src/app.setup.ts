@@ -13,6 +13,11 @@ import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/http/body-parsers';
 import { requestIdOf, registerRequestIds } from './common/http/request-ids';
 import { RouteMethods } from './common/http/route-methods';
+import {
+  answerClientError,
+  answerFrameworkError,
+  registerBodyTimeout,
+} from './common/http/transport-errors';
 import { PreRouteThrottle } from './common/throttling/pre-route-throttle';
 import { RequestBodyPipe } from './common/json/request-body.pipe';
 import { TooManyRequestsFilter } from './common/throttling/too-many-requests.filter';
@@ -22,8 +27,15 @@ export function createAdapter(): FastifyAdapter {
   const level = validateEnvironment(process.env).LOG_LEVEL ?? 'info';
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    // Long ids must reach the handler to be answered 400 / 900118, not an unmatched-route 404.
-    routerOptions: { maxParamLength: 1_000 },
+    routerOptions: {
+      // Long ids must reach the handler to be answered 400 / 900118 like any other non-GUID: the
+      // limit is above what fits in Node's 16 KiB of request headers.
+      maxParamLength: 16 * 1024,
+      // `/v1/customers/` is `/v1/customers` (not a 405 that names GET as allowed).
+      ignoreTrailingSlash: true,
+    },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     genReqId: requestIdOf,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     logger: level === 'silent' ? false : { level },
@@ -55,6 +67,7 @@ export function configureApp(app: NestFastifyApplication): void {
   registerRequestIds(fastify);
   registerDatabaseGate(fastify, app.get(DatabaseStartup));
   registerBodyParsers(fastify);
+  registerBodyTimeout(fastify, app.get<ConfigType<typeof appConfig>>(appConfig.KEY).bodyTimeoutMs);
 
   app.useGlobalPipes(new RequestBodyPipe());
   // Nest tries the filter registered last first: a 429 gets Partner Center's throttling body

@@ -10,12 +10,13 @@ export interface CustomerFilter {
   value: string;
 }
 
-const FIELDS: Record<string, CustomerFilterField> = {
-  companyname: 'CompanyName',
-  domain: 'Domain',
-  indirectreseller: 'IndirectReseller',
-  indirectcloudsolutionprovider: 'IndirectCloudSolutionProvider',
-};
+/** A Map, not an object literal: `FIELDS['constructor']` must not find Object's constructor. */
+const FIELDS = new Map<string, CustomerFilterField>([
+  ['companyname', 'CompanyName'],
+  ['domain', 'Domain'],
+  ['indirectreseller', 'IndirectReseller'],
+  ['indirectcloudsolutionprovider', 'IndirectCloudSolutionProvider'],
+]);
 
 const MAX_VALUE_LENGTH = 255;
 
@@ -43,8 +44,8 @@ export function parseCustomerFilter(raw: unknown): CustomerFilter | undefined {
     entries.set(name, value);
   }
 
-  const field = FIELDS[String(entries.get('field')).toLowerCase()];
-  if (!field) throw problem(`Field must be one of ${Object.values(FIELDS).join(', ')}`);
+  const field = FIELDS.get(String(entries.get('field')).toLowerCase());
+  if (!field) throw problem(`Field must be one of ${[...FIELDS.values()].join(', ')}`);
   const operator = entries.get('operator');
   if (typeof operator !== 'string' || !/^(starts_with|startswith)$/i.test(operator.trim())) {
     throw problem('Operator must be starts_with');

@@ -11,6 +11,12 @@ export const ErrorCodes = {
   notFound: { status: HttpStatus.NOT_FOUND, code: 1000 },
   methodNotAllowed: { status: HttpStatus.METHOD_NOT_ALLOWED, code: 800004 },
   requestTimeout: { status: HttpStatus.REQUEST_TIMEOUT, code: 800006 },
+  // Refusals of the HTTP layer and the static /docs files, which the contract gives no code of
+  // their own: invalid input, with the status that says what was wrong.
+  forbidden: { status: HttpStatus.FORBIDDEN, code: 800002 },
+  preconditionFailed: { status: HttpStatus.PRECONDITION_FAILED, code: 800002 },
+  rangeNotSatisfiable: { status: HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, code: 800002 },
+  headersTooLarge: { status: 431, code: 800002 },
   domainTaken: { status: HttpStatus.CONFLICT, code: 600010 },
   requestIdReused: { status: HttpStatus.CONFLICT, code: 600011 },
   relationshipMissing: { status: HttpStatus.CONFLICT, code: 3000 },

@@ -10,10 +10,15 @@ import { ApiError, ErrorKind, unavailable } from './error-catalogue';
 const KIND_BY_STATUS: Record<number, ErrorKind> = {
   400: 'invalidInput',
   401: 'unauthorized',
+  403: 'forbidden',
   404: 'notFound',
   405: 'methodNotAllowed',
+  408: 'requestTimeout',
+  412: 'preconditionFailed',
   413: 'bodyTooLarge',
   415: 'unsupportedMediaType',
+  416: 'rangeNotSatisfiable',
+  431: 'headersTooLarge',
 };
 
 const FASTIFY_MESSAGES: Record<string, string> = {
@@ -55,6 +60,8 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       });
     }
     reply.status(error.status).headers(error.headers);
+    // The connection closes after a 408 (the rest of the body may still be on its way).
+    if (error.kind === 'requestTimeout') reply.header('Connection', 'close');
     sendBody(request, reply, error.toBody());
   }
 
@@ -65,9 +72,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     if (isUnavailable(exception)) return unavailable();
     const status = statusOf(exception);
     if (status === 404 && !request.routeOptions?.url) return this.unmatchedRoute(request);
-    const kind = status !== undefined ? KIND_BY_STATUS[status] : undefined;
-    if (kind) return new ApiError(kind, describe(exception, kind));
-    return new ApiError('internal', 'An unexpected error occurred');
+    if (status === undefined) return new ApiError('internal', 'An unexpected error occurred');
+    // Any other 4xx a framework layer raises is still the client's problem, never a 500.
+    const kind = KIND_BY_STATUS[status] ?? 'invalidInput';
+    return new ApiError(kind, describe(exception, kind));
   }
 
   private unmatchedRoute(request: FastifyRequest): ApiError {
@@ -96,6 +104,7 @@ function describe(exception: unknown, kind: ErrorKind): string {
   if (typeof code === 'string' && FASTIFY_MESSAGES[code]) return FASTIFY_MESSAGES[code];
   switch (kind) {
     case 'invalidInput':
+      if (code === 'JSON_TOO_DEEP') return (exception as Error).message;
       return exception instanceof SyntaxError || code === 'INVALID_JSON'
         ? 'The request body is not valid JSON'
         : 'The request is invalid';
@@ -103,6 +112,14 @@ function describe(exception: unknown, kind: ErrorKind): string {
       return 'The requested resource was not found';
     case 'unauthorized':
       return 'A valid bearer token is required';
+    case 'requestTimeout':
+      return 'The request body did not arrive in time';
+    case 'forbidden':
+      return 'The path is outside what is served';
+    case 'preconditionFailed':
+      return 'A precondition header of the request does not hold';
+    case 'rangeNotSatisfiable':
+      return 'The requested range is outside the file';
     default:
       return 'The request cannot be served';
   }

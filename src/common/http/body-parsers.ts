@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { JsonTooDeepError, sanitiseJson } from '../json/safe-json';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -11,7 +12,8 @@ function httpError(statusCode: number, code: string, message: string): Error {
 /**
  * Bodies as the contract reads them (CONTRACT section 1): JSON only, at most 64 KiB; an empty body
  * with any Content-Type is no body (generated clients send Content-Type on GET and DELETE); a
- * leading byte-order mark is tolerated on input.
+ * leading byte-order mark is tolerated on input. Deep nesting is refused and prototype keys are
+ * dropped (safe-json.ts).
  */
 export function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
@@ -21,10 +23,16 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
     (_request: FastifyRequest, body: string | Buffer, done: Done) => {
       const text = body.toString().replace(/^\uFEFF/, '');
       if (text.trim() === '') return done(null, undefined);
+      let parsed: unknown;
       try {
-        done(null, JSON.parse(text));
+        parsed = JSON.parse(text);
       } catch {
-        done(httpError(400, 'INVALID_JSON', 'The request body is not valid JSON'));
+        return done(httpError(400, 'INVALID_JSON', 'The request body is not valid JSON'));
+      }
+      try {
+        done(null, sanitiseJson(parsed));
+      } catch (error) {
+        done(httpError(400, 'JSON_TOO_DEEP', (error as JsonTooDeepError).message));
       }
     },
   );

@@ -36,5 +36,6 @@ function toRegExp(url: string): RegExp {
           : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
     )
     .join('/');
-  return new RegExp(`^${source}/?$`, 'i');
+  // Case-sensitive like the router: `/V1/Customers` is unknown (404), not a 405 on a known path.
+  return new RegExp(`^${source}/?$`);
 }
