@@ -62,12 +62,20 @@ describe('MemorySlidingWindow', () => {
     expect(window.hit('b', 1, 1_000).admitted).toBe(true);
   });
 
-  it('counts recorded hits like admitted ones', () => {
+  it('takes a reserved hit back on undo, and nothing for a refused one', () => {
     const { window } = windowAt();
-    window.record('t', 1_000);
-    window.record('t', 1_000);
-    expect(window.hit('t', 3, 1_000)).toMatchObject({ admitted: true, count: 3 });
-    expect(window.hit('t', 3, 1_000).admitted).toBe(false);
+    const first = window.reserve('t', 2, 1_000);
+    const second = window.reserve('t', 2, 1_000);
+    const refused = window.reserve('t', 2, 1_000);
+    expect([first, second, refused].map(({ result }) => result.admitted)).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    refused.undo();
+    expect(window.hit('t', 2, 1_000).admitted).toBe(false);
+    second.undo();
+    expect(window.hit('t', 2, 1_000)).toMatchObject({ admitted: true, count: 2 });
   });
 
   it('forgets idle keys', () => {

@@ -6,20 +6,36 @@ import { SharedSlidingWindow, SlidingWindowStorage } from './sliding-window.stor
 class FakeShared implements SharedSlidingWindow {
   ready = true;
   failing = false;
+  /** A Redis that stopped answering (SIGSTOP): commands and pings never settle. */
+  hung = false;
   calls = 0;
   closed = false;
   readonly lastError = 'connect ECONNREFUSED';
 
-  constructor(private readonly window: MemorySlidingWindow) {}
+  private window: MemorySlidingWindow;
+
+  constructor(private readonly now: () => number) {
+    this.window = new MemorySlidingWindow(now);
+  }
 
   hit(key: string, limit: number, ttlMs: number): Promise<WindowResult> {
     this.calls++;
+    if (this.hung) return new Promise(() => undefined);
     if (this.failing) return Promise.reject(new Error('Command timed out'));
     return Promise.resolve(this.window.hit(key, limit, ttlMs));
   }
 
+  pings = 0;
+
   ping(): Promise<boolean> {
+    this.pings++;
+    if (this.hung) return new Promise(() => undefined);
     return Promise.resolve(this.ready && !this.failing);
+  }
+
+  /** Redis restarted: its window starts empty. */
+  restartEmpty(): void {
+    this.window = new MemorySlidingWindow(this.now);
   }
 
   close(): void {
@@ -30,7 +46,7 @@ class FakeShared implements SharedSlidingWindow {
 function setUp(withShared = true) {
   const clock = { now: 0 };
   const now = () => clock.now;
-  const shared = new FakeShared(new MemorySlidingWindow(now));
+  const shared = new FakeShared(now);
   const storage = new SlidingWindowStorage(
     new MemorySlidingWindow(now),
     withShared ? shared : undefined,
@@ -118,6 +134,53 @@ describe('SlidingWindowStorage', () => {
     // One line per switch, not one per request.
     expect(warn.mock.calls).toEqual([[expect.stringContaining('Command timed out')]]);
     expect(log.mock.calls).toEqual([[expect.stringContaining('shared across instances')]]);
+  });
+
+  it('never lets one instance exceed its own budget when Redis comes back empty', async () => {
+    const { clock, shared, storage } = setUp();
+    shared.ready = false;
+    for (let i = 0; i < 3; i++) await storage.hit('t', 3, 10_000);
+    shared.ready = true;
+    shared.restartEmpty();
+    clock.now = 5_000;
+    // Redis would admit three more; this instance already served its three in the window.
+    await expect(storage.hit('t', 3, 10_000)).resolves.toMatchObject({ admitted: false });
+    expect(shared.calls).toBe(0);
+    clock.now = 10_001;
+    await expect(storage.hit('t', 3, 10_000)).resolves.toMatchObject({ admitted: true });
+    expect(shared.calls).toBe(1);
+  });
+
+  it('gives the local reservation back when Redis refuses', async () => {
+    const { shared, storage } = setUp();
+    // Another instance used the shared budget: Redis holds two hits this instance never made.
+    await shared.hit('t', 2, 10_000);
+    await shared.hit('t', 2, 10_000);
+    await expect(storage.hit('t', 2, 10_000)).resolves.toMatchObject({ admitted: false });
+    shared.ready = false;
+    // Counting locally now, this instance still has its whole budget: the refusal was not kept.
+    await expect(storage.hit('t', 2, 10_000)).resolves.toMatchObject({ admitted: true, count: 1 });
+  });
+
+  it('decides without Redis once it hangs, and asks it again only after a ping answers', async () => {
+    const { clock, shared, storage } = setUp();
+    shared.hung = true;
+    // The request in flight when Redis stopped waits for the decision timeout, then counts locally.
+    await expect(storage.hit('t', 5, 10_000)).resolves.toMatchObject({ admitted: true, count: 1 });
+    expect(shared.calls).toBe(1);
+    clock.now = 500;
+    await expect(storage.hit('t', 5, 10_000)).resolves.toMatchObject({ count: 2 });
+    clock.now = 1_500;
+    // Past the suspension: a background ping is sent, the request does not wait for it.
+    await expect(storage.hit('t', 5, 10_000)).resolves.toMatchObject({ count: 3 });
+    await expect(storage.hit('t', 5, 10_000)).resolves.toMatchObject({ count: 4 });
+    expect(shared.calls).toBe(1);
+    expect(shared.pings).toBe(1);
+    shared.hung = false;
+    clock.now = 1_600;
+    await expect(storage.sharedState()).resolves.toBe('up');
+    await storage.hit('t', 5, 10_000);
+    expect(shared.calls).toBe(2);
   });
 
   it('closes the Redis connection on shutdown', () => {

@@ -13,8 +13,16 @@ export interface SharedSlidingWindow {
   close(): void;
 }
 
-/** After a failed Redis command, count locally this long before trying Redis again. */
+/** After a failed or slow Redis command, count locally at least this long. */
 const SUSPEND_MS = 1_000;
+
+/**
+ * How long a request waits for Redis's verdict before it is decided locally. A healthy Redis on
+ * the same network answers in well under a millisecond; one that is hung (SIGSTOP, a stalled
+ * failover) answers never, and only the requests in flight when it stopped pay this wait: after it,
+ * Redis is left alone until a background ping answers again.
+ */
+const DECISION_TIMEOUT_MS = 50;
 
 export type SharedState = 'up' | 'down';
 
@@ -22,14 +30,21 @@ export type SharedState = 'up' | 'down';
  * The ThrottlerStorage behind TenantThrottlerGuard: an exact sliding window, in Redis when
  * REDIS_URL is set, else in process memory (CONTRACT section 9).
  *
- * When Redis is unreachable or failing, each instance counts on its own (fail open, never 5xx or a
- * hang) and goes back to Redis by itself once it answers again. Requests Redis admits are also
- * logged locally, so an instance that takes over mid-window already knows its own recent traffic
- * instead of granting every tenant a fresh budget.
+ * Every instance also keeps the log of what it admitted itself, and a request must fit both that
+ * log (the per-instance budget) and Redis's (the shared one). While Redis answers, the shared
+ * window decides and the limit is exact. When Redis is down, hung or failing, each instance counts
+ * on its own (fail open, never a 5xx or a wait) and goes back to Redis by itself once it answers.
+ * Because the instance's own log is always checked, no transition (Redis back empty after a
+ * restart, or back after a pause) ever lets an instance exceed its own budget: a window never
+ * admits more than the instances' budgets together, and once Redis has seen a whole window again
+ * the shared limit is exact.
  */
 export class SlidingWindowStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimits');
   private suspendedUntil = 0;
+  /** Suspended after a failure; cleared by the first ping that answers after SUSPEND_MS. */
+  private suspended = false;
+  private probing = false;
   private countingShared = true;
 
   constructor(
@@ -55,23 +70,25 @@ export class SlidingWindowStorage implements ThrottlerStorage, OnApplicationShut
   }
 
   async hit(key: string, limit: number, ttlMs: number): Promise<WindowResult> {
+    const own = this.local.reserve(key, limit, ttlMs);
+    // Over this instance's own budget: refused whatever Redis would say, without asking it.
+    if (!own.result.admitted) return own.result;
     const shared = this.usableShared();
-    if (shared) {
-      try {
-        const result = await shared.hit(key, limit, ttlMs);
-        if (result.admitted) this.local.record(key, ttlMs);
-        this.countShared(true);
-        return result;
-      } catch (error) {
-        // A timeout or a failing script: skip Redis for a moment rather than pay the timeout on
-        // every request.
-        this.suspendedUntil = this.clock() + SUSPEND_MS;
-        this.countShared(false, (error as Error).message);
-      }
-    } else if (this.shared) {
-      this.countShared(false, this.shared.lastError ?? 'not connected');
+    if (!shared) {
+      if (this.shared) this.countShared(false, this.shared.lastError ?? 'not connected');
+      return own.result;
     }
-    return this.local.hit(key, limit, ttlMs);
+    try {
+      const result = await withTimeout(shared.hit(key, limit, ttlMs), DECISION_TIMEOUT_MS);
+      if (!result.admitted) own.undo();
+      this.countShared(true);
+      return result;
+    } catch (error) {
+      // A timeout or a failing script: the request keeps its local admission, and Redis is
+      // skipped for a moment rather than paid for on every request.
+      this.suspend((error as Error).message);
+      return own.result;
+    }
   }
 
   /**
@@ -80,8 +97,10 @@ export class SlidingWindowStorage implements ThrottlerStorage, OnApplicationShut
    */
   async sharedState(): Promise<SharedState | undefined> {
     if (!this.shared) return undefined;
-    const shared = this.usableShared();
-    return shared && (await shared.ping()) ? 'up' : 'down';
+    if (!this.shared.ready || this.clock() < this.suspendedUntil) return 'down';
+    const answers = await this.shared.ping();
+    if (answers) this.suspended = false;
+    return answers && !this.suspended ? 'up' : 'down';
   }
 
   onApplicationShutdown(): void {
@@ -90,7 +109,30 @@ export class SlidingWindowStorage implements ThrottlerStorage, OnApplicationShut
 
   private usableShared(): SharedSlidingWindow | undefined {
     if (!this.shared?.ready || this.clock() < this.suspendedUntil) return undefined;
+    if (this.suspended) {
+      this.probe();
+      return undefined;
+    }
     return this.shared;
+  }
+
+  private suspend(reason: string): void {
+    this.suspendedUntil = this.clock() + SUSPEND_MS;
+    this.suspended = true;
+    this.countShared(false, reason);
+  }
+
+  /** One ping at a time, in the background: no request waits for a Redis that may still hang. */
+  private probe(): void {
+    if (this.probing || !this.shared) return;
+    this.probing = true;
+    void withTimeout(this.shared.ping(), SUSPEND_MS)
+      .catch(() => false)
+      .then((answers) => {
+        if (answers) this.suspended = false;
+        else this.suspendedUntil = this.clock() + SUSPEND_MS;
+      })
+      .finally(() => (this.probing = false));
   }
 
   /** Logs the switches between shared and local counting, once each, not per request. */
@@ -103,4 +145,12 @@ export class SlidingWindowStorage implements ThrottlerStorage, OnApplicationShut
         `Redis is unavailable (${reason}): rate limits are counted per instance until it is back`,
       );
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -34,20 +34,25 @@ export class MemorySlidingWindow {
   }
 
   hit(key: string, limit: number, ttlMs: number): WindowResult {
+    return this.reserve(key, limit, ttlMs).result;
+  }
+
+  /**
+   * `hit`, plus a way to take the hit back: an instance reserves its own budget before it asks
+   * Redis, and gives the reservation back when Redis refuses the request.
+   */
+  reserve(key: string, limit: number, ttlMs: number): { result: WindowResult; undo: () => void } {
     const now = this.clock();
     const hits = this.liveHits(key, ttlMs, now);
     const admitted = hits.length < limit;
     if (admitted) hits.push(now);
-    return { admitted, count: hits.length, waitMs: waitMs(hits, limit, ttlMs, now) };
-  }
-
-  /**
-   * Logs a request that another counter (Redis) admitted, so that this instance already knows its
-   * own recent traffic if it has to take over the counting.
-   */
-  record(key: string, ttlMs: number): void {
-    const now = this.clock();
-    this.liveHits(key, ttlMs, now).push(now);
+    const result = { admitted, count: hits.length, waitMs: waitMs(hits, limit, ttlMs, now) };
+    const undo = () => {
+      if (!admitted) return;
+      const index = hits.lastIndexOf(now);
+      if (index >= 0) hits.splice(index, 1);
+    };
+    return { result, undo };
   }
 
   /** Trackers currently held in memory. */
