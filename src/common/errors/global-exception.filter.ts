@@ -81,7 +81,9 @@ export class GlobalExceptionFilter implements ExceptionFilter {
   private unmatchedRoute(request: FastifyRequest): ApiError {
     const path = request.url.split('?')[0];
     const allowed = this.routes.allowedOn(path);
-    if (allowed.length > 0) {
+    // A method the path allows that still found nothing (a missing file under /docs/*) is a 404:
+    // a 405 never names the refused method as allowed.
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
       return new ApiError(
         'methodNotAllowed',
         `The method ${request.method} is not allowed on ${path}`,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, RawRequestDefaultExpression } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
@@ -11,13 +12,18 @@ export function requestIdOf(request: RawRequestDefaultExpression): string {
   return headerValue(request.headers['ms-requestid']) ?? randomUUID();
 }
 
+/** The client's MS-CorrelationId, or a fresh GUID. */
+export function correlationIdOf(headers: IncomingHttpHeaders): string {
+  return headerValue(headers['ms-correlationid']) ?? randomUUID();
+}
+
 /**
  * Every response carries MS-RequestId and MS-CorrelationId (CONTRACT section 1): the request's own
  * values echoed, fresh GUIDs otherwise; the request's log lines carry both.
  */
 export function registerRequestIds(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    const correlationId = headerValue(request.headers['ms-correlationid']) ?? randomUUID();
+    const correlationId = correlationIdOf(request.headers);
     request.log = request.log.child({ correlationId });
     reply.header('MS-RequestId', request.id);
     reply.header('MS-CorrelationId', correlationId);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { ApiError } from '../errors/error-catalogue';
+import { correlationIdOf } from './request-ids';
 import { sendBody } from './send-body';
 
 /**
@@ -77,7 +78,7 @@ export function answerFrameworkError(
   reply
     .status(apiError.status)
     .header('MS-RequestId', request.id)
-    .header('MS-CorrelationId', randomUUID())
+    .header('MS-CorrelationId', correlationIdOf(request.headers))
     .header('Content-Type', 'application/json; charset=utf-8');
   sendBody(request, reply, apiError.toBody());
 }

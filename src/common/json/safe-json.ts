@@ -28,8 +28,9 @@ export function sanitiseJson(value: unknown, depth = 1): unknown {
   }
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
+    // Depth counts everywhere, also inside what is dropped.
+    sanitiseJson(record[key], depth + 1);
     if (PROTOTYPE_KEYS.has(key)) delete record[key];
-    else sanitiseJson(record[key], depth + 1);
   }
   return value;
 }
