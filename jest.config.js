@@ -20,6 +20,7 @@ const esmOnlyPackages = [
   'content-disposition',
   'cookie',
   'file-type',
+  'jose',
   'load-esm',
   'strtok3',
   'token-types',

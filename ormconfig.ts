@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { validateEnvironment } from './src/config/environment';
+import { loadEnvFile, validateEnvironment } from './src/config/environment';
 import { dataSourceOptions } from './src/database/data-source-options';
 
 /** The TypeORM CLI's DataSource (npm run migration:run / migration:revert): the app's options. */
-const env = validateEnvironment(process.env);
+loadEnvFile();
+// Migrations verify no tokens: they run without AUTH_* too.
+const env = validateEnvironment(process.env, { requireTokenKeys: false });
 export default new DataSource(
   dataSourceOptions(env.DATABASE_URL ?? 'sqlite:./data/customers.sqlite'),
 );

@@ -26,6 +26,18 @@ function platformOf(name) {
   return platform;
 }
 
+/**
+ * npm writes an entry's `version` first and its other keys in alphabetical order; entries written
+ * in that order are left as they are by the next `npm install`, so the work tree stays clean.
+ */
+function inNpmOrder(entry) {
+  const { version, ...rest } = entry;
+  return {
+    version,
+    ...Object.fromEntries(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  };
+}
+
 let added = 0;
 for (const [location, entry] of Object.entries(lock.packages)) {
   for (const [name, version] of Object.entries(entry.optionalDependencies ?? {})) {
@@ -33,12 +45,12 @@ for (const [location, entry] of Object.entries(lock.packages)) {
     if (lock.packages[nested] || lock.packages[`node_modules/${name}`]) continue;
     const platform = platformOf(name);
     if (!platform || !/^\d+\.\d+\.\d+/.test(version)) continue;
-    lock.packages[`node_modules/${name}`] = {
+    lock.packages[`node_modules/${name}`] = inNpmOrder({
       version,
       ...platform,
       ...(entry.dev ? { dev: true } : {}),
       optional: true,
-    };
+    });
     added++;
   }
 }

@@ -4,7 +4,6 @@ import { AddressesModule } from './addresses/addresses.module';
 import { BillingProfilesModule } from './billing/billing-profiles.module';
 import { CommonModule } from './common/common.module';
 import { ALL_CONFIG } from './config/configuration';
-import { validateEnvironment } from './config/environment';
 import { CustomersModule } from './customers/customers.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -15,11 +14,9 @@ import { RelationshipsModule } from './relationships/relationships.module';
     ConfigModule.forRoot({
       isGlobal: true,
       ignoreEnvFile: true,
+      // Each namespace reads the environment validated once per start (readEnvironment): forRoot
+      // itself runs when this file is imported, before a test or main.ts has set the environment.
       load: ALL_CONFIG,
-      validate: (raw) => {
-        validateEnvironment(raw);
-        return raw;
-      },
     }),
     DatabaseModule,
     CommonModule,

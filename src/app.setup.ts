@@ -7,8 +7,9 @@ import { ConfigType } from '@nestjs/config';
 import { AppModule } from './app.module';
 import { appConfig } from './config/configuration';
 import { withFreshExampleDomains } from './customers/dto/examples';
-import { validateEnvironment } from './config/environment';
+import { readEnvironment } from './config/environment';
 import { DatabaseStartup, registerDatabaseGate } from './database/database-startup';
+import { GracefulShutdown } from './health/graceful-shutdown';
 import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/http/body-parsers';
 import { requestIdOf, registerRequestIds } from './common/http/request-ids';
@@ -24,7 +25,7 @@ import { TooManyRequestsFilter } from './common/throttling/too-many-requests.fil
 
 /** The Fastify adapter with the contract's transport settings; used by main.ts and the tests. */
 export function createAdapter(): FastifyAdapter {
-  const level = validateEnvironment(process.env).LOG_LEVEL ?? 'info';
+  const level = readEnvironment().LOG_LEVEL ?? 'info';
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: {
@@ -35,6 +36,9 @@ export function createAdapter(): FastifyAdapter {
       ignoreTrailingSlash: true,
     },
     frameworkErrors: answerFrameworkError,
+    // During a drain, requests on open connections are served (with Connection: close), not
+    // refused in Fastify's own shape (graceful-shutdown.ts).
+    return503OnClosing: false,
     clientErrorHandler: answerClientError,
     genReqId: requestIdOf,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
@@ -54,7 +58,7 @@ const LOG_LEVELS: Record<string, LogLevel[]> = {
 
 /** Nest's own log lines as structured JSON, like Fastify's request logs. */
 export function createLogger(): ConsoleLogger | false {
-  const level = validateEnvironment(process.env).LOG_LEVEL ?? 'info';
+  const level = readEnvironment().LOG_LEVEL ?? 'info';
   if (level === 'silent') return false;
   return new ConsoleLogger({ json: true, logLevels: LOG_LEVELS[level] });
 }
@@ -65,6 +69,7 @@ export function configureApp(app: NestFastifyApplication): void {
   const routes = new RouteMethods();
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
   registerRequestIds(fastify);
+  app.get(GracefulShutdown).register(fastify);
   registerDatabaseGate(fastify, app.get(DatabaseStartup));
   registerBodyParsers(fastify);
   registerBodyTimeout(fastify, app.get<ConfigType<typeof appConfig>>(appConfig.KEY).bodyTimeoutMs);

@@ -5,12 +5,14 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { configureApp, createAdapter, createLogger } from './app.setup';
 import { appConfig, authConfig, pagingConfig } from './config/configuration';
-import { validateEnvironment } from './config/environment';
+import { loadEnvFile, readEnvironment } from './config/environment';
 import { DatabaseStartup } from './database/database-startup';
+import { GracefulShutdown } from './health/graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   try {
-    validateEnvironment(process.env);
+    loadEnvFile();
+    readEnvironment();
   } catch (error) {
     console.error((error as Error).message);
     process.exit(1);
@@ -20,13 +22,21 @@ async function bootstrap(): Promise<void> {
     logger: createLogger(),
   });
   configureApp(app);
-  app.enableShutdownHooks();
+  const { shutdownTimeoutMs } = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void app
+        .get(GracefulShutdown)
+        .drain(app, signal, shutdownTimeoutMs)
+        .finally(() => process.exit(0));
+    });
+  }
 
   const logger = new Logger('Bootstrap');
   if (app.get<ConfigType<typeof authConfig>>(authConfig.KEY).usesDevelopmentSecret) {
     logger.warn(
-      'No AUTH_JWT_SECRET or AUTH_JWKS_URI set: accepting tokens signed with the fixed development ' +
-        'secret (npm run token -- <tenant-guid>). Never run like this in production.',
+      'Development mode without AUTH_JWT_SECRET or AUTH_JWKS_URI: accepting tokens signed with the ' +
+        'fixed development secret (npm run token -- <tenant-guid>).',
     );
   }
   if (app.get<ConfigType<typeof pagingConfig>>(pagingConfig.KEY).perProcessKey) {

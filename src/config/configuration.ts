@@ -1,28 +1,30 @@
 import { registerAs } from '@nestjs/config';
 import { createHash, randomBytes } from 'node:crypto';
 import type { DatabaseTimeouts } from '../database/data-source-options';
-import { EnvironmentVariables, validateEnvironment } from './environment';
+import { EnvironmentVariables, readEnvironment } from './environment';
 
 /**
- * The fixed development secret (CONTRACT section 3): used only when no key is configured and
- * NODE_ENV is not production, so that `npm start` and `npm run token` work with no setup.
- * scripts/token.js signs with the same value.
+ * The fixed development secret (CONTRACT section 3): used only in development mode
+ * (NODE_ENV=development, which `npm start` and `npm run start:dev` select) when no key is
+ * configured, so that `npm start` and `npm run token` work with no setup. scripts/token.js signs
+ * with the same value. validateEnvironment refuses any other start without a key.
  */
 export const DEVELOPMENT_JWT_SECRET =
   'customer-service-development-secret-do-not-use-in-production';
 
-const env = () => validateEnvironment(process.env);
+const env = () => readEnvironment();
 
 export const appConfig = registerAs('app', () => {
   const e = env();
   return {
-    nodeEnv: e.NODE_ENV ?? 'development',
+    nodeEnv: e.NODE_ENV ?? 'production',
     port: e.PORT ?? 3000,
     host: e.HOST ?? '0.0.0.0',
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? 'http://localhost:3000').replace(/\/+$/, ''),
     customerDomainSuffix: (e.CUSTOMER_DOMAIN_SUFFIX ?? '.onmicrosoft.com').toLowerCase(),
     logLevel: e.LOG_LEVEL ?? 'info',
     bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS ?? 10_000,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? 10_000,
   };
 });
 

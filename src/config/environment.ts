@@ -1,4 +1,6 @@
 import { plainToInstance } from 'class-transformer';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import {
   IsIn,
   IsInt,
@@ -55,6 +57,12 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   DATABASE_STARTUP_TIMEOUT_MS?: number;
+
+  /** On SIGTERM/SIGINT, the longest the drain of in-flight requests may take before the exit. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS?: number;
 
   /** A request body that has not fully arrived by then is answered 408. */
   @IsOptional()
@@ -126,7 +134,8 @@ export class EnvironmentVariables {
   LOG_LEVEL?: string;
 }
 
-const ENV_KEYS = [
+/** Every variable the service reads: the deployment files may set these and no others. */
+export const ENV_KEYS = [
   'NODE_ENV',
   'PORT',
   'HOST',
@@ -135,6 +144,7 @@ const ENV_KEYS = [
   'DATABASE_QUERY_TIMEOUT_MS',
   'DATABASE_STARTUP_TIMEOUT_MS',
   'HTTP_BODY_TIMEOUT_MS',
+  'SHUTDOWN_TIMEOUT_MS',
   'REDIS_URL',
   'AUTH_JWT_SECRET',
   'AUTH_JWKS_URI',
@@ -157,12 +167,30 @@ const NUMERIC = [
   'DATABASE_QUERY_TIMEOUT_MS',
   'DATABASE_STARTUP_TIMEOUT_MS',
   'HTTP_BODY_TIMEOUT_MS',
+  'SHUTDOWN_TIMEOUT_MS',
   'THROTTLE_LIMIT',
   'THROTTLE_TTL_MS',
   'THROTTLE_ANONYMOUS_LIMIT',
 ] as const;
 
-export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+export interface ValidationOptions {
+  /**
+   * Whether a way to verify tokens is required (serving requests: yes; the migration CLI: no).
+   * Only development mode (`npm start`, `npm run start:dev`) may run without one: it then accepts
+   * tokens signed with the fixed development secret (CONTRACT section 3).
+   */
+  requireTokenKeys?: boolean;
+}
+
+export const NO_TOKEN_KEYS_PROBLEM =
+  'AUTH_JWT_SECRET (an HS256 secret of at least 16 characters) or AUTH_JWKS_URI (your identity ' +
+  "provider's keys) must be set; only NODE_ENV=development, which npm start selects, accepts " +
+  'tokens signed with the fixed development secret';
+
+export function validateEnvironment(
+  raw: Record<string, unknown>,
+  { requireTokenKeys = true }: ValidationOptions = {},
+): EnvironmentVariables {
   const input: Record<string, unknown> = {};
   for (const key of ENV_KEYS) {
     const value = raw[key];
@@ -172,13 +200,38 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const env = plainToInstance(EnvironmentVariables, input);
   const errors = validateSync(env, { skipMissingProperties: false });
   const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}));
-  if (env.NODE_ENV === 'production' && !env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URI) {
-    problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URI must be set when NODE_ENV=production');
+  const hasKeys = Boolean(env.AUTH_JWT_SECRET || env.AUTH_JWKS_URI);
+  if (requireTokenKeys && !hasKeys && env.NODE_ENV !== 'development') {
+    problems.push(NO_TOKEN_KEYS_PROBLEM);
   }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return env;
+}
+
+let cached: { key: string; env: EnvironmentVariables } | undefined;
+
+/**
+ * The validated environment of this process, validated once: every reader (the config namespaces,
+ * the HTTP adapter, the logger) gets the same typed result. Validated again only when a variable
+ * changed, as the e2e tests do between the apps they boot.
+ */
+export function readEnvironment(raw: Record<string, unknown> = process.env): EnvironmentVariables {
+  const key = ENV_KEYS.map((name) => JSON.stringify(raw[name] ?? null)).join(',');
+  if (cached?.key !== key) cached = { key, env: validateEnvironment(raw) };
+  return cached.env;
+}
+
+/**
+ * Reads `.env` from the working directory into process.env, if there is one. Variables already in
+ * the environment win over the file's.
+ */
+export function loadEnvFile(path = '.env', env: NodeJS.ProcessEnv = process.env): void {
+  if (!existsSync(path)) return;
+  for (const [name, value] of Object.entries(parseEnv(readFileSync(path, 'utf8')))) {
+    if (env[name] === undefined) env[name] = value;
+  }
 }
 
 function toNumber(value: unknown): unknown {

@@ -11,6 +11,7 @@ import { DataSource } from 'typeorm';
 import { Public } from '../common/auth/auth.decorators';
 import { RETRY_AFTER_SECONDS } from '../common/errors/error-catalogue';
 import { SlidingWindowStorage } from '../common/throttling/sliding-window.storage';
+import { GracefulShutdown } from './graceful-shutdown';
 
 const DATABASE_TIMEOUT_MS = 2_000;
 
@@ -21,6 +22,7 @@ export class HealthController {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly rateLimits: SlidingWindowStorage,
+    private readonly shutdown: GracefulShutdown,
   ) {}
 
   @Get('live')
@@ -32,7 +34,7 @@ export class HealthController {
 
   @Get('ready')
   @ApiOperation({
-    summary: 'The database is reachable',
+    summary: 'The database is reachable and the process is not shutting down',
     description:
       'With REDIS_URL set, `redis` says whether the shared rate-limit counters answer. Redis being ' +
       'down does not make the service unready: it then limits per instance (CONTRACT section 9).',
@@ -40,6 +42,12 @@ export class HealthController {
   @ApiOkResponse()
   @ApiServiceUnavailableResponse()
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    if (this.shutdown.draining) {
+      reply
+        .status(HttpStatus.SERVICE_UNAVAILABLE)
+        .header('Retry-After', String(RETRY_AFTER_SECONDS));
+      return { status: 'shutting down' };
+    }
     const [databaseUp, redis] = await Promise.all([
       this.databaseUp(),
       this.rateLimits.sharedState(),

@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
+import { GracefulShutdown } from './graceful-shutdown';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+@Module({
+  controllers: [HealthController],
+  providers: [GracefulShutdown],
+  exports: [GracefulShutdown],
+})
 export class HealthModule {}
