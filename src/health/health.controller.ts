@@ -37,7 +37,7 @@ export class HealthController {
     summary: 'The database is reachable and the process is not shutting down',
     description:
       'With REDIS_URL set, `redis` says whether the shared rate-limit counters answer. Redis being ' +
-      'down does not make the service unready: it then limits per instance (CONTRACT section 9).',
+      'down does not make the service unready: it then limits per instance (docs/contract.md, section 9).',
   })
   @ApiOkResponse()
   @ApiServiceUnavailableResponse()
