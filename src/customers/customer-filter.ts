@@ -44,7 +44,8 @@ export function parseCustomerFilter(raw: unknown): CustomerFilter | undefined {
     entries.set(name, value);
   }
 
-  const field = FIELDS.get(String(entries.get('field')).toLowerCase());
+  const rawField = entries.get('field');
+  const field = typeof rawField === 'string' ? FIELDS.get(rawField.toLowerCase()) : undefined;
   if (!field) throw problem(`Field must be one of ${[...FIELDS.values()].join(', ')}`);
   const operator = entries.get('operator');
   if (typeof operator !== 'string' || !/^(starts_with|startswith)$/i.test(operator.trim())) {

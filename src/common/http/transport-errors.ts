@@ -47,7 +47,7 @@ export function answerClientError(error: ConnectionError, socket: Socket): void 
   const head = [
     `HTTP/1.1 ${apiError.status} ${statusText(apiError.status)}`,
     'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${isHead ? Buffer.byteLength(JSON.stringify(apiError.toBody())) : Buffer.byteLength(body)}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
     `MS-RequestId: ${randomUUID()}`,
     `MS-CorrelationId: ${randomUUID()}`,
     'Connection: close',
