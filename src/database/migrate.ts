@@ -1,33 +1,29 @@
 import type { DataSource } from 'typeorm';
+import { MigrationLease } from './migration-lease';
 
-const LOCK_NAME = 'customer_service_migrations';
 const LOCK_TIMEOUT_SECONDS = 120;
 
 /**
  * Runs pending migrations at start-up. Several instances may start at once: a lock makes them take
- * turns, and each one after the first finds nothing left to run. On MySQL that is a named lock; on
- * SQLite it is the file's own write lock, taken before TypeORM looks at its migrations table.
+ * turns, and each one after the first finds nothing left to run. On MySQL that is a lease in a
+ * table (migration-lease.ts), which holds on every topology: GET_LOCK is local to one server, so
+ * on a multi-primary cluster (Galera, Group Replication) instances on different nodes would migrate
+ * at once. On SQLite it is the file's own write lock, taken before TypeORM looks at its migrations
+ * table.
  */
 export async function runMigrations(dataSource: DataSource): Promise<void> {
-  if (dataSource.options.type === 'mysql') await runWithNamedLock(dataSource);
+  if (dataSource.options.type === 'mysql') await runWithLease(dataSource);
   else await runWithSqliteWriteLock(dataSource);
 }
 
-async function runWithNamedLock(dataSource: DataSource): Promise<void> {
-  const lockHolder = dataSource.createQueryRunner();
+async function runWithLease(dataSource: DataSource): Promise<void> {
+  const lease = await MigrationLease.acquire(dataSource, LOCK_TIMEOUT_SECONDS * 1000);
   try {
-    const [row] = (await lockHolder.query('SELECT GET_LOCK(?, ?) AS acquired', [
-      LOCK_NAME,
-      LOCK_TIMEOUT_SECONDS,
-    ])) as { acquired: number | string | null }[];
-    if (Number(row?.acquired) !== 1) {
-      throw new Error(`Could not take the migration lock within ${LOCK_TIMEOUT_SECONDS}s`);
-    }
-    // MySQL cannot roll back DDL, so a transaction per migration buys nothing there.
+    // MySQL cannot roll back DDL, so a transaction per migration buys nothing there; each step is
+    // safe to run again instead (migration-steps.ts).
     await dataSource.runMigrations({ transaction: 'none' });
   } finally {
-    await lockHolder.query('SELECT RELEASE_LOCK(?)', [LOCK_NAME]).catch(() => undefined);
-    await lockHolder.release();
+    await lease.release();
   }
 }
 
