@@ -173,7 +173,7 @@ describe('rate limiting, counted in process memory', () => {
     expect(invalid.headers['ratelimit-policy']).toBe(`"customer";q=${LIMIT};w=3`);
     const health = await request(t.server).get('/health/ready').expect(200);
     expect(health.headers.ratelimit).toBeUndefined();
-    expect(health.body).toEqual({ status: 'up', database: 'up' });
+    expect(health.body).toEqual({ status: 'up', database: 'up', limiter: 'local' });
   });
 
   it('counts and labels the answers Fastify gives before any route runs, 429 included', async () => {
@@ -350,7 +350,7 @@ describe('rate limiting shared by two instances through Redis', () => {
   it('reports Redis in the readiness check', async () => {
     await request(a.server)
       .get('/health/ready')
-      .expect(200, { status: 'up', database: 'up', redis: 'up' });
+      .expect(200, { status: 'up', database: 'up', limiter: 'shared', redis: 'up' });
   });
 
   it('answers promptly, limiting per instance, while Redis hangs', async () => {
@@ -362,7 +362,12 @@ describe('rate limiting shared by two instances through Redis', () => {
       expect(answers.map((answer) => answer.status)).toEqual([...Array(LIMIT).fill(200), 429]);
       for (const answer of answers) expect(answer.ms).toBeLessThan(1_500);
       const ready = await request(a.server).get('/health/ready').expect(200);
-      expect(ready.body).toEqual({ status: 'up', database: 'up', redis: 'down' });
+      expect(ready.body).toEqual({
+        status: 'up',
+        database: 'up',
+        limiter: 'degraded',
+        redis: 'down',
+      });
     } finally {
       redis.resume();
     }

@@ -67,6 +67,8 @@ export const throttleConfig = registerAs('throttle', () => {
     ttlMs: e.THROTTLE_TTL_MS ?? 60_000,
     anonymousLimit: e.THROTTLE_ANONYMOUS_LIMIT ?? 60,
     redisUrl: e.REDIS_URL,
+    redisSentinels: e.REDIS_SENTINELS,
+    redisSentinelName: e.REDIS_SENTINEL_NAME ?? 'mymaster',
   };
 });
 

@@ -70,9 +70,24 @@ export class EnvironmentVariables {
   @Min(100)
   HTTP_BODY_TIMEOUT_MS?: number;
 
+  /** One server, or the comma-separated seed nodes of a Redis Cluster. */
   @IsOptional()
-  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be redis://host:port or rediss://…' })
+  @Matches(/^rediss?:\/\/[^,\s]+(\s*,\s*rediss?:\/\/[^,\s]+)*$/, {
+    message:
+      'REDIS_URL must be redis://host:port or rediss://…, or a comma-separated list of cluster nodes',
+  })
   REDIS_URL?: string;
+
+  /** Redis Sentinel: the Sentinels that name the master of REDIS_SENTINEL_NAME. */
+  @IsOptional()
+  @Matches(/^[^,:\s]+:\d+(\s*,\s*[^,:\s]+:\d+)*$/, {
+    message: 'REDIS_SENTINELS must be host:port,host:port,…',
+  })
+  REDIS_SENTINELS?: string;
+
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_NAME?: string;
 
   @IsOptional()
   @IsString()
@@ -146,6 +161,8 @@ export const ENV_KEYS = [
   'HTTP_BODY_TIMEOUT_MS',
   'SHUTDOWN_TIMEOUT_MS',
   'REDIS_URL',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
   'AUTH_JWT_SECRET',
   'AUTH_JWKS_URI',
   'AUTH_ISSUER',

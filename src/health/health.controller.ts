@@ -10,7 +10,7 @@ import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { Public } from '../common/auth/auth.decorators';
 import { RETRY_AFTER_SECONDS } from '../common/errors/error-catalogue';
-import { SlidingWindowStorage } from '../common/throttling/sliding-window.storage';
+import { limiterStateOf, SlidingWindowStorage } from '../common/throttling/sliding-window.storage';
 import { GracefulShutdown } from './graceful-shutdown';
 
 const DATABASE_TIMEOUT_MS = 2_000;
@@ -36,7 +36,9 @@ export class HealthController {
   @ApiOperation({
     summary: 'The database is reachable and the process is not shutting down',
     description:
-      'With REDIS_URL set, `redis` says whether the shared rate-limit counters answer. Redis being ' +
+      '`limiter` says where rate limits are counted: `shared` (in Redis), `degraded` (Redis is ' +
+      'configured but unavailable: per instance) or `local` (no Redis configured). With Redis ' +
+      'configured, `redis` says whether the shared rate-limit counters answer. Redis being ' +
       'down does not make the service unready: it then limits per instance (docs/contract.md, section 9).',
   })
   @ApiOkResponse()
@@ -52,12 +54,18 @@ export class HealthController {
       this.databaseUp(),
       this.rateLimits.sharedState(),
     ]);
+    const limiter = limiterStateOf(redis);
     const database = databaseUp ? 'up' : 'down';
     if (database === 'down')
       reply
         .status(HttpStatus.SERVICE_UNAVAILABLE)
         .header('Retry-After', String(RETRY_AFTER_SECONDS));
-    return { status: database === 'up' ? 'up' : 'down', database, ...(redis && { redis }) };
+    return {
+      status: database === 'up' ? 'up' : 'down',
+      database,
+      limiter,
+      ...(redis && { redis }),
+    };
   }
 
   private async databaseUp(): Promise<boolean> {

@@ -27,6 +27,17 @@ const DECISION_TIMEOUT_MS = 50;
 export type SharedState = 'up' | 'down';
 
 /**
+ * Where rate limits are counted right now: in Redis (`shared`), per instance although Redis is
+ * configured (`degraded`: it is down, hung or failing), or per instance by configuration (`local`).
+ */
+export type LimiterState = 'shared' | 'degraded' | 'local';
+
+export function limiterStateOf(shared: SharedState | undefined): LimiterState {
+  if (shared === undefined) return 'local';
+  return shared === 'up' ? 'shared' : 'degraded';
+}
+
+/**
  * The ThrottlerStorage behind TenantThrottlerGuard: an exact sliding window, in Redis when
  * REDIS_URL is set, else in process memory (CONTRACT section 9).
  *

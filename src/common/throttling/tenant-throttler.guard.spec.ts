@@ -45,7 +45,14 @@ function call(guard: TenantThrottlerGuard, authorization?: string, handlerName =
 }
 
 async function setUp() {
-  const config = { limit: 2, ttlMs: 60_000, anonymousLimit: 1, redisUrl: undefined };
+  const config = {
+    limit: 2,
+    ttlMs: 60_000,
+    anonymousLimit: 1,
+    redisUrl: undefined,
+    redisSentinels: undefined,
+    redisSentinelName: 'mymaster',
+  };
   const auth = new FakeAuth();
   const guard = new TenantThrottlerGuard(
     throttlerOptions(config),

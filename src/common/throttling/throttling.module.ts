@@ -20,7 +20,13 @@ import { throttlerOptions } from './throttler-options';
       useFactory: (config: ConfigType<typeof throttleConfig>) =>
         new SlidingWindowStorage(
           new MemorySlidingWindow(),
-          config.redisUrl ? new RedisSlidingWindow(config.redisUrl) : undefined,
+          config.redisUrl || config.redisSentinels
+            ? new RedisSlidingWindow({
+                url: config.redisUrl,
+                sentinels: config.redisSentinels,
+                sentinelName: config.redisSentinelName,
+              })
+            : undefined,
         ),
     },
     { provide: getStorageToken(), useExisting: SlidingWindowStorage },
