@@ -98,6 +98,29 @@ describe('graceful shutdown (a real process)', () => {
     expect(service.output).toMatch(/Drained in \d+ ms/);
   });
 
+  it('keeps accepting connections for SHUTDOWN_DELAY_MS, answering them not ready and closing them', async () => {
+    service = await ServiceProcess.start({
+      SHUTDOWN_TIMEOUT_MS: '8000',
+      SHUTDOWN_DELAY_MS: '1500',
+    });
+    const { port } = service;
+    const signalledAt = Date.now();
+    service.signal('SIGTERM');
+    await until(() => service!.output.includes('draining'), 5_000, 'the drain to start');
+
+    // A connection opened during the delay (a load balancer that has not noticed yet) is served.
+    const late = await rawClient(port);
+    late.socket.write('GET /health/ready HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await late.closed;
+    expect(Date.now() - signalledAt).toBeLessThan(1_500);
+    expect(statusOf(late.received())).toBe(503);
+    expect(late.received()).toMatch(/connection: close/i);
+
+    await expect(service.exited).resolves.toBe(0);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(1_400);
+    expect(service.output).toMatch(/accepting new ones for 1500 ms/);
+  });
+
   it('cuts off what is still open after SHUTDOWN_TIMEOUT_MS and exits', async () => {
     service = await ServiceProcess.start({ SHUTDOWN_TIMEOUT_MS: '1000' });
     // A body that never arrives (the body timeout, 10 s, is longer than the drain).

@@ -20,11 +20,13 @@ export const appConfig = registerAs('app', () => {
     nodeEnv: e.NODE_ENV ?? 'production',
     port: e.PORT ?? 3000,
     host: e.HOST ?? '0.0.0.0',
+    metricsPort: e.METRICS_PORT,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? 'http://localhost:3000').replace(/\/+$/, ''),
     customerDomainSuffix: (e.CUSTOMER_DOMAIN_SUFFIX ?? '.onmicrosoft.com').toLowerCase(),
     logLevel: e.LOG_LEVEL ?? 'info',
     bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS ?? 10_000,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS ?? 10_000,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS ?? 0,
   };
 });
 

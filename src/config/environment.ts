@@ -33,6 +33,13 @@ export class EnvironmentVariables {
   @IsString()
   HOST?: string;
 
+  /** Serve GET /metrics on this port of its own instead of on PORT. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  METRICS_PORT?: number;
+
   @IsOptional()
   @Matches(/^(sqlite:.+|mysql:\/\/.+|mariadb:\/\/.+)$/, {
     message:
@@ -63,6 +70,12 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   SHUTDOWN_TIMEOUT_MS?: number;
+
+  /** On SIGTERM/SIGINT, how long new connections are still accepted (behind a load balancer). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_DELAY_MS?: number;
 
   /** A request body that has not fully arrived by then is answered 408. */
   @IsOptional()
@@ -154,12 +167,14 @@ export const ENV_KEYS = [
   'NODE_ENV',
   'PORT',
   'HOST',
+  'METRICS_PORT',
   'DATABASE_URL',
   'DATABASE_ACQUIRE_TIMEOUT_MS',
   'DATABASE_QUERY_TIMEOUT_MS',
   'DATABASE_STARTUP_TIMEOUT_MS',
   'HTTP_BODY_TIMEOUT_MS',
   'SHUTDOWN_TIMEOUT_MS',
+  'SHUTDOWN_DELAY_MS',
   'REDIS_URL',
   'REDIS_SENTINELS',
   'REDIS_SENTINEL_NAME',
@@ -180,11 +195,13 @@ export const ENV_KEYS = [
 /** Environment variables are strings; numbers are converted here so "abc" fails as "must be an integer". */
 const NUMERIC = [
   'PORT',
+  'METRICS_PORT',
   'DATABASE_ACQUIRE_TIMEOUT_MS',
   'DATABASE_QUERY_TIMEOUT_MS',
   'DATABASE_STARTUP_TIMEOUT_MS',
   'HTTP_BODY_TIMEOUT_MS',
   'SHUTDOWN_TIMEOUT_MS',
+  'SHUTDOWN_DELAY_MS',
   'THROTTLE_LIMIT',
   'THROTTLE_TTL_MS',
   'THROTTLE_ANONYMOUS_LIMIT',

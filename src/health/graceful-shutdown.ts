@@ -6,17 +6,24 @@ import type { Server } from 'node:http';
 /**
  * Stopping without failing a request (SIGTERM from an orchestrator, Ctrl-C): at once
  * `/health/ready` answers 503 so that load balancers stop sending, every answer from then on says
- * `Connection: close`, idle keep-alive connections are closed and no new ones are accepted;
- * requests in flight finish; the process exits when the last connection is gone, or after
+ * `Connection: close`, and idle keep-alive connections are closed; new connections are still
+ * accepted for SHUTDOWN_DELAY_MS (until the load balancer has seen the 503), then no more; requests
+ * in flight finish; the process exits when the last connection is gone, or after
  * SHUTDOWN_TIMEOUT_MS at the latest, cutting what is left.
  */
 @Injectable()
 export class GracefulShutdown {
   private readonly logger = new Logger('Shutdown');
   private drainingSince?: number;
+  private readonly afterDrain: (() => void)[] = [];
 
   get draining(): boolean {
     return this.drainingSince !== undefined;
+  }
+
+  /** Also closed when the drain ends (the metrics listener). */
+  onDrained(close: () => void): void {
+    this.afterDrain.push(close);
   }
 
   /** Every answer sent while draining, also one whose request arrived before, closes its socket. */
@@ -28,13 +35,18 @@ export class GracefulShutdown {
   }
 
   /** Drains and closes the app; resolves once it is closed, whether drained or cut off. */
-  async drain(app: NestFastifyApplication, signal: string, timeoutMs: number): Promise<void> {
+  async drain(
+    app: NestFastifyApplication,
+    signal: string,
+    { timeoutMs, delayMs = 0 }: { timeoutMs: number; delayMs?: number },
+  ): Promise<void> {
     if (this.draining) return;
     this.drainingSince = Date.now();
     const server: Server = app.getHttpServer();
     const open = await connectionCount(server);
     this.logger.log(
-      `${signal}: draining ${open} open connection(s), closing within ${timeoutMs} ms`,
+      `${signal}: draining ${open} open connection(s), accepting new ones for ${delayMs} ms, ` +
+        `closing within ${timeoutMs} ms`,
     );
     // Idle keep-alive sockets would otherwise hold the close up; ask again while draining, as busy
     // sockets go idle after their last answer.
@@ -44,10 +56,15 @@ export class GracefulShutdown {
     const cutOff = new Promise<'cut'>((resolve) => {
       timer = setTimeout(() => resolve('cut'), timeoutMs);
     });
-    const closing = app.close().then(() => 'drained' as const);
+    // Load balancers notice the 503 only at their next health check: until then new connections are
+    // still accepted (and answered with Connection: close) rather than refused.
+    const closing = sleep(Math.min(delayMs, timeoutMs))
+      .then(() => app.close())
+      .then(() => 'drained' as const);
     const outcome = await Promise.race([closing, cutOff]);
     clearInterval(sweeper);
     clearTimeout(timer);
+    for (const close of this.afterDrain) close();
     if (outcome === 'cut') {
       const left = await connectionCount(server);
       server.closeAllConnections();
@@ -57,6 +74,10 @@ export class GracefulShutdown {
       this.logger.log(`Drained in ${Date.now() - this.drainingSince} ms`);
     }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function connectionCount(server: Server): Promise<number> {
