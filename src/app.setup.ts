@@ -1,7 +1,8 @@
-import { ConsoleLogger, LogLevel } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import { DataSource } from 'typeorm';
 import { useContainer } from 'class-validator';
 import { ConfigType } from '@nestjs/config';
 import { AppModule } from './app.module';
@@ -19,13 +20,29 @@ import {
   answerFrameworkError,
   registerBodyTimeout,
 } from './common/http/transport-errors';
+import { createRootLogger as createPinoLogger } from './common/observability/logging';
+import { Metrics } from './common/observability/metrics';
+import {
+  registerMetricsRoute,
+  registerRequestTelemetry,
+} from './common/observability/request-telemetry';
 import { PreRouteThrottle } from './common/throttling/pre-route-throttle';
+import { SlidingWindowStorage } from './common/throttling/sliding-window.storage';
+import { mysqlPoolStats } from './database/mysql-deadlines';
 import { RequestBodyPipe } from './common/json/request-body.pipe';
 import { TooManyRequestsFilter } from './common/throttling/too-many-requests.filter';
 
-/** The Fastify adapter with the contract's transport settings; used by main.ts and the tests. */
-export function createAdapter(): FastifyAdapter {
-  const level = readEnvironment().LOG_LEVEL ?? 'info';
+/** The process's one logger (logging.ts), at LOG_LEVEL. */
+export function createRootLogger(): PinoLogger {
+  return createPinoLogger(readEnvironment().LOG_LEVEL ?? 'info');
+}
+
+/**
+ * The Fastify adapter with the contract's transport settings; used by main.ts and the tests. Fastify
+ * logs through `logger`; main.ts hands the same logger to Nest (NestPinoLogger), so there is one
+ * stream of one shape.
+ */
+export function createAdapter(logger: PinoLogger = createRootLogger()): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: {
@@ -41,26 +58,14 @@ export function createAdapter(): FastifyAdapter {
     return503OnClosing: false,
     clientErrorHandler: answerClientError,
     genReqId: requestIdOf,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    logger: level === 'silent' ? false : { level },
+    // One line per request, written when it is answered (request-telemetry.ts), instead of
+    // Fastify's two.
+    logController: new LogController({
+      requestIdLogLabel: 'requestId',
+      disableRequestLogging: true,
+    }),
+    loggerInstance: logger,
   });
-}
-
-const LOG_LEVELS: Record<string, LogLevel[]> = {
-  silent: [],
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
-
-/** Nest's own log lines as structured JSON, like Fastify's request logs. */
-export function createLogger(): ConsoleLogger | false {
-  const level = readEnvironment().LOG_LEVEL ?? 'info';
-  if (level === 'silent') return false;
-  return new ConsoleLogger({ json: true, logLevels: LOG_LEVELS[level] });
 }
 
 /** Everything main.ts and the e2e tests share: hooks, parsers, pipe, filter, Swagger. */
@@ -69,6 +74,17 @@ export function configureApp(app: NestFastifyApplication): void {
   const routes = new RouteMethods();
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
   registerRequestIds(fastify);
+  const metrics = app.get(Metrics);
+  registerRequestTelemetry(fastify, metrics);
+  const rateLimits = app.get(SlidingWindowStorage);
+  const dataSource = app.get(DataSource);
+  metrics.watch({
+    limiterStore: () => rateLimits.store,
+    poolStats: () => (dataSource.isInitialized ? mysqlPoolStats(dataSource) : undefined),
+  });
+  if (app.get<ConfigType<typeof appConfig>>(appConfig.KEY).metricsPort === undefined) {
+    registerMetricsRoute(fastify, metrics);
+  }
   app.get(GracefulShutdown).register(fastify);
   registerDatabaseGate(fastify, app.get(DatabaseStartup));
   registerBodyParsers(fastify);
@@ -78,7 +94,7 @@ export function configureApp(app: NestFastifyApplication): void {
   // Nest tries the filter registered last first: a 429 gets Partner Center's throttling body
   // (CONTRACT section 9); everything else falls through to the catch-all error filter.
   app.useGlobalFilters(
-    new GlobalExceptionFilter(routes, app.get(PreRouteThrottle)),
+    new GlobalExceptionFilter(routes, metrics, app.get(PreRouteThrottle)),
     new TooManyRequestsFilter(),
   );
   // Validators that need configuration (the customer domain suffix) come from Nest's container.

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenVerifier } from './auth/token-verifier.service';
+import { Metrics } from './observability/metrics';
 import { ContinuationTokens } from './paging/continuation-tokens';
 import { PreRouteThrottle } from './throttling/pre-route-throttle';
 import { TenantThrottlerGuard } from './throttling/tenant-throttler.guard';
@@ -18,7 +19,8 @@ import { ThrottlingModule } from './throttling/throttling.module';
     // One guard authenticates and then rate-limits: the limit needs the verified tenant (CONTRACT 9).
     { provide: APP_GUARD, useExisting: TenantThrottlerGuard },
     PreRouteThrottle,
+    Metrics,
   ],
-  exports: [TokenVerifier, ContinuationTokens, ThrottlingModule, PreRouteThrottle],
+  exports: [TokenVerifier, ContinuationTokens, ThrottlingModule, PreRouteThrottle, Metrics],
 })
 export class CommonModule {}

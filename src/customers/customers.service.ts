@@ -5,6 +5,7 @@ import { EntityManager, Not, Repository } from 'typeorm';
 import { BillingProfilesService } from '../billing/billing-profiles.service';
 import { ApiError, invalidInput, notFound } from '../common/errors/error-catalogue';
 import { normalizeGuid } from '../common/ids/guid';
+import { Metrics } from '../common/observability/metrics';
 import { isSqlite } from '../database/data-source-options';
 import { isUniqueViolation } from '../database/database-errors';
 import { Transactions } from '../database/transactions';
@@ -37,6 +38,7 @@ export class CustomersService {
     private readonly billing: BillingProfilesService,
     private readonly idempotency: IdempotencyService,
     private readonly transactions: Transactions,
+    private readonly metrics: Metrics,
   ) {}
 
   async create(
@@ -265,7 +267,9 @@ export class CustomersService {
 
   private async replay(tenantId: string, key: IdempotencyKey): Promise<CreateResult | undefined> {
     const answer = await this.idempotency.replayFor(tenantId, key);
-    return answer && { ...answer, body: answer.body as CustomerResponseDto, replayed: true };
+    if (!answer) return undefined;
+    this.metrics.idempotentReplays.inc();
+    return { ...answer, body: answer.body as CustomerResponseDto, replayed: true };
   }
 }
 

@@ -85,3 +85,23 @@ function withCode(error: Error & { code?: string }): Error {
 function databaseError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
+
+/** mysql2 pool internals, read for the `db_pool_connections` gauge; undefined on SQLite. */
+interface PoolInternals {
+  _allConnections?: { length: number };
+  _freeConnections?: { length: number };
+  _connectionQueue?: { length: number };
+}
+
+export function mysqlPoolStats(
+  dataSource: DataSource,
+): { inUse: number; idle: number; waiting: number } | undefined {
+  const pool = (dataSource.driver as unknown as { pool?: PoolInternals }).pool;
+  if (!pool?._allConnections || !pool._freeConnections || !pool._connectionQueue) return undefined;
+  const idle = pool._freeConnections.length;
+  return {
+    inUse: pool._allConnections.length - idle,
+    idle,
+    waiting: pool._connectionQueue.length,
+  };
+}

@@ -1,7 +1,8 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { conflictFor, isUnavailable } from '../../database/database-errors';
 import { RouteMethods } from '../http/route-methods';
+import { Metrics } from '../observability/metrics';
 import { sendBody } from '../http/send-body';
 import { PreRouteThrottle } from '../throttling/pre-route-throttle';
 import { ApiError, ErrorKind, unavailable } from './error-catalogue';
@@ -34,10 +35,9 @@ const FASTIFY_MESSAGES: Record<string, string> = {
  */
 @Catch()
 export class GlobalExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Errors');
-
   constructor(
     private readonly routes: RouteMethods,
+    private readonly metrics: Metrics,
     private readonly preRouteThrottle?: PreRouteThrottle,
   ) {}
 
@@ -50,15 +50,17 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     }
     const error = this.toApiError(exception, request);
     if (error.status >= 500) {
-      this.logger.error({
-        message: 'Request failed',
-        requestId: request.headers['ms-requestid'] ?? request.id,
-        correlationId: request.headers['ms-correlationid'],
-        method: request.method,
-        url: request.url,
-        error: exception instanceof Error ? exception.stack : String(exception),
-      });
+      // The request's logger carries requestId and correlationId, as echoed to the client.
+      request.log.error(
+        {
+          method: request.method,
+          url: request.url,
+          err: exception instanceof Error ? exception : new Error(String(exception)),
+        },
+        'Request failed',
+      );
     }
+    if (error.kind === 'etagStale') this.metrics.etagConflicts.inc();
     reply.status(error.status).headers(error.headers);
     // The connection closes after a 408 (the rest of the body may still be on its way).
     if (error.kind === 'requestTimeout') reply.header('Connection', 'close');

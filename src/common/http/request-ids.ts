@@ -2,9 +2,19 @@ import type { FastifyInstance, RawRequestDefaultExpression } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
+/** Longer ids are cut before they are echoed or logged; a GUID has 36 characters. */
+const MAX_ID_LENGTH = 128;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
+/**
+ * A client's id as it is echoed and logged: control characters (which would forge log lines)
+ * removed, and at most MAX_ID_LENGTH characters, so a client cannot bloat every log line.
+ */
 function headerValue(value: string | string[] | undefined): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
-  return first?.trim() || undefined;
+  return first?.replace(CONTROL_CHARACTERS, '').trim().slice(0, MAX_ID_LENGTH) || undefined;
 }
 
 /** Fastify's request id is the client's MS-RequestId, or a fresh GUID: logs carry the same id. */

@@ -105,6 +105,10 @@ export function registerBodyTimeout(fastify: FastifyInstance, timeoutMs: number)
     payload.once('end', stop);
     payload.once('close', stop);
     guarded.once('close', stop);
+    request.raw.socket?.once('close', stop);
+    // Fastify listens while it reads the body; once it has stopped (the request was answered, the
+    // app is closing), the timeout has nobody to tell, and must not become an unhandled error.
+    guarded.on('error', () => undefined);
     payload.pipe(guarded);
     done(null, guarded);
   });

@@ -114,6 +114,12 @@ export class SlidingWindowStorage implements ThrottlerStorage, OnApplicationShut
     return answers && !this.suspended ? 'up' : 'down';
   }
 
+  /** Where requests are counted right now, without asking Redis (for the metrics). */
+  get store(): LimiterState {
+    if (!this.shared) return 'local';
+    return this.shared.ready && !this.suspended && this.countingShared ? 'shared' : 'degraded';
+  }
+
   onApplicationShutdown(): void {
     this.shared?.close();
   }

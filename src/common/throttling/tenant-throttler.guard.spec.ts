@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '../auth/auth.guard';
 import { ApiError } from '../errors/error-catalogue';
 import { MemorySlidingWindow } from './sliding-window';
+import { Metrics } from '../observability/metrics';
 import { SlidingWindowStorage } from './sliding-window.storage';
 import { TenantThrottlerGuard } from './tenant-throttler.guard';
 import { throttlerOptions } from './throttler-options';
@@ -60,6 +61,7 @@ async function setUp() {
     new Reflector(),
     auth as unknown as AuthGuard,
     config,
+    new Metrics(),
   );
   await guard.onModuleInit();
   return { guard, auth };

@@ -15,6 +15,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { throttleConfig } from '../../config/configuration';
 import { AuthGuard } from '../auth/auth.guard';
 import { ApiError } from '../errors/error-catalogue';
+import { Metrics } from '../observability/metrics';
 import { policyHeader, RateLimitPolicy, rateLimitHeader } from './rate-limit-headers';
 import { CUSTOMER_THROTTLER } from './throttler-options';
 import { TooManyRequestsException } from './too-many-requests.exception';
@@ -37,6 +38,7 @@ export class TenantThrottlerGuard extends ThrottlerGuard {
     reflector: Reflector,
     private readonly auth: AuthGuard,
     @Inject(throttleConfig.KEY) config: ConfigType<typeof throttleConfig>,
+    private readonly metrics: Metrics,
   ) {
     super(options, storage, reflector);
     this.customerPolicy = { name: CUSTOMER_THROTTLER, limit: config.limit, ttlMs: config.ttlMs };
@@ -89,6 +91,10 @@ export class TenantThrottlerGuard extends ThrottlerGuard {
     reply.header('RateLimit-Policy', policyHeader(policies));
     reply.header('RateLimit', rateLimitHeader(name, limit - record.totalHits, record.timeToExpire));
 
+    this.metrics.rateLimitDecisions.inc({
+      policy: name,
+      outcome: record.isBlocked ? 'refused' : 'admitted',
+    });
     if (record.isBlocked) {
       await this.throwThrottlingException(context, { ...record, limit, ttl, key, tracker });
     }
