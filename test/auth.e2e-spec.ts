@@ -12,7 +12,7 @@ import { newTenant, TEST_JWT_SECRET, tokenFor } from './support/tokens';
 
 // Token verification (CONTRACT section 3) against a JWKS endpoint of the spec's own, and with the
 // shared secret. Verification does not depend on the database, so this runs on the embedded one.
-// The rotation tests wait out jose's 30 s refetch cooldown for real.
+// The rotation tests wait out the refetch cooldown for real (AUTH_JWKS_REFETCH_INTERVAL_MS, shortened).
 
 type Server = TestApp['server'];
 
@@ -20,7 +20,7 @@ const ISSUER = 'https://issuer.example.test/';
 const AUDIENCE = 'api://customer-service';
 const ISSUER_TEMPLATE = 'https://login.example.test/{tid}/v2.0';
 const JWKS_PATH = '/discovery/v2.0/keys';
-const COOLDOWN_MS = 30_000;
+const COOLDOWN_MS = 3_000;
 const INVALID_TOKEN = 'Bearer realm="CustomerService", error="invalid_token"';
 // Rejected tokens count against the per-IP anonymous budget; rate limiting is not under test here.
 const NO_ANONYMOUS_LIMIT = { THROTTLE_ANONYMOUS_LIMIT: '100000' };
@@ -302,7 +302,11 @@ describe('tokens verified with JWKS keys and a per-tenant AUTH_ISSUER ({tid})', 
 describe('JWKS key rotation and the refetch cooldown', () => {
   const oldKey = newKey('RS256');
   const newKeySet = [newKey('RS256'), newKey('ES256')];
-  const { t, jwks } = useJwksApp([oldKey], { AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE });
+  const { t, jwks } = useJwksApp([oldKey], {
+    AUTH_ISSUER: ISSUER,
+    AUTH_AUDIENCE: AUDIENCE,
+    AUTH_JWKS_REFETCH_INTERVAL_MS: String(COOLDOWN_MS),
+  });
 
   /** Tokens signed with a key of the current set but naming random kids it does not have. */
   const unknownKids = (count: number) =>

@@ -56,6 +56,7 @@ export const authConfig = registerAs('auth', () => {
   return {
     jwtSecret: e.AUTH_JWT_SECRET ?? (usesDevelopmentSecret ? DEVELOPMENT_JWT_SECRET : undefined),
     jwksUri: e.AUTH_JWKS_URI,
+    jwksRefetchIntervalMs: e.AUTH_JWKS_REFETCH_INTERVAL_MS ?? 30_000,
     issuer: e.AUTH_ISSUER,
     audience: e.AUTH_AUDIENCE,
     usesDevelopmentSecret,

@@ -111,6 +111,12 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   AUTH_JWKS_URI?: string;
 
+  /** The shortest time between two fetches of the JWKS that tokens with unknown `kid`s trigger. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  AUTH_JWKS_REFETCH_INTERVAL_MS?: number;
+
   @IsOptional()
   @IsString()
   AUTH_ISSUER?: string;
@@ -180,6 +186,7 @@ export const ENV_KEYS = [
   'REDIS_SENTINEL_NAME',
   'AUTH_JWT_SECRET',
   'AUTH_JWKS_URI',
+  'AUTH_JWKS_REFETCH_INTERVAL_MS',
   'AUTH_ISSUER',
   'AUTH_AUDIENCE',
   'THROTTLE_LIMIT',
@@ -195,6 +202,7 @@ export const ENV_KEYS = [
 /** Environment variables are strings; numbers are converted here so "abc" fails as "must be an integer". */
 const NUMERIC = [
   'PORT',
+  'AUTH_JWKS_REFETCH_INTERVAL_MS',
   'METRICS_PORT',
   'DATABASE_ACQUIRE_TIMEOUT_MS',
   'DATABASE_QUERY_TIMEOUT_MS',

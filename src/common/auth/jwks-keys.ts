@@ -4,7 +4,8 @@ import { KeyObject } from 'node:crypto';
 /**
  * Public keys from a JWKS endpoint (Microsoft Entra ID or any OIDC provider), through jose's remote
  * key set: the set is cached for ten minutes, and a token signed with a `kid` the cache does not
- * know (the provider rotated its keys) refetches it, at most once per cooldown, so that a flood of
+ * know (the provider rotated its keys) refetches it, at most once per AUTH_JWKS_REFETCH_INTERVAL_MS
+ * (30 s), so that a flood of
  * forged `kid`s cannot flood the provider.
  */
 export class JwksKeys {
@@ -12,9 +13,9 @@ export class JwksKeys {
   /** fast-jwt takes PEM; each key jose hands out is converted once. */
   private readonly pems = new WeakMap<object, string>();
 
-  constructor(uri: string) {
+  constructor(uri: string, refetchIntervalMs: number) {
     this.keySet = createRemoteJWKSet(new URL(uri), {
-      cooldownDuration: 30_000,
+      cooldownDuration: refetchIntervalMs,
       cacheMaxAge: 10 * 60_000,
       timeoutDuration: 5_000,
     });

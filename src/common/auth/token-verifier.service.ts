@@ -31,7 +31,9 @@ export class TokenVerifier {
   private readonly issuerTemplate?: string;
 
   constructor(@Inject(authConfig.KEY) config: ConfigType<typeof authConfig>) {
-    const jwks = config.jwksUri ? new JwksKeys(config.jwksUri) : undefined;
+    const jwks = config.jwksUri
+      ? new JwksKeys(config.jwksUri, config.jwksRefetchIntervalMs)
+      : undefined;
     const secret = config.jwtSecret;
     const algorithms = [...(secret ? SYMMETRIC : []), ...(jwks ? ASYMMETRIC : [])];
     const perTenantIssuer = config.issuer?.includes(TID_PLACEHOLDER);
