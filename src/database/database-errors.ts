@@ -61,8 +61,11 @@ const UNAVAILABLE_CODES = new Set([
   'POOL_UNAVAILABLE',
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
-  // Galera: the node is not (yet) part of the primary component.
+  // Galera: the node is not (yet) part of the primary component; a commit it could not certify.
   'ER_UNKNOWN_COM_ERROR',
+  'ER_ERROR_DURING_COMMIT',
+  // A pooled connection left inside a transaction (mysql-deadlines.ts then discards it).
+  'ER_CANT_CHANGE_TX_CHARACTERISTICS',
   // Conflicts that outlived Transactions.run's retries.
   'ER_LOCK_DEADLOCK',
   'ER_LOCK_WAIT_TIMEOUT',

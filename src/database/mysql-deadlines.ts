@@ -26,8 +26,9 @@ const GUARDED = Symbol('deadlineGuarded');
  * So, on the pool TypeORM created (this is the one place that reaches into the driver):
  * - a caller waits at most `acquireMs` for a connection; one that arrives later goes to the next
  *   waiter;
- * - a connection whose statement timed out is destroyed at once, so what follows on it fails fast
- *   and the pool opens a fresh connection for the next request.
+ * - a connection whose statement timed out (or whose transaction could not be rolled back) is
+ *   destroyed at once, so what follows on it fails fast and the pool opens a fresh connection for
+ *   the next request.
  *
  * `test/database-faults.e2e-spec.ts` fails if an upgrade of TypeORM or mysql2 changes these shapes.
  */
@@ -67,13 +68,27 @@ function destroyOnTimeout(connection: PooledConnection & { [GUARDED]?: true }): 
     const last = args.length - 1;
     const callback = args[last];
     if (typeof callback === 'function') {
+      const sql = typeof args[0] === 'string' ? args[0] : (args[0] as { sql?: string }).sql;
       args[last] = (error: { code?: string } | null, ...results: unknown[]) => {
-        if (error?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') connection.destroy();
+        if (error && mustDiscard(error, sql)) connection.destroy();
         (callback as (...values: unknown[]) => void)(error, ...results);
       };
     }
     return query(...args);
   };
+}
+
+/**
+ * A connection that must not go back to the pool: its statement hung (still queued on it), its
+ * ROLLBACK failed (the transaction may still be open, and the next user's `SET TRANSACTION` fails
+ * with ER_CANT_CHANGE_TX_CHARACTERISTICS), or it is in that state already.
+ */
+function mustDiscard(error: { code?: string }, sql: string | undefined): boolean {
+  return (
+    error.code === 'PROTOCOL_SEQUENCE_TIMEOUT' ||
+    error.code === 'ER_CANT_CHANGE_TX_CHARACTERISTICS' ||
+    sql === 'ROLLBACK'
+  );
 }
 
 /** mysql2's pool errors carry no code; give them one so they are recognised as unavailability. */

@@ -109,11 +109,15 @@ export class RedisSlidingWindow {
     return { admitted: admitted === 1, count, waitMs: waitUs / 1000 };
   }
 
-  /** Whether Redis answers now (for the readiness check). */
-  async ping(): Promise<boolean> {
+  /**
+   * Whether Redis answers now (for the readiness check and the limiter's probe). With a key, the
+   * question goes to the node that owns the key's slot, which on a cluster may be the one down.
+   */
+  async ping(key?: string): Promise<boolean> {
     if (!this.ready) return false;
     try {
-      await this.client.ping();
+      if (key) await this.client.exists(key);
+      else await this.client.ping();
       return true;
     } catch {
       return false;

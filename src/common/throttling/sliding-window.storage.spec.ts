@@ -27,7 +27,7 @@ class FakeShared implements SharedSlidingWindow {
 
   pings = 0;
 
-  ping(): Promise<boolean> {
+  ping(_key?: string): Promise<boolean> {
     this.pings++;
     if (this.hung) return new Promise(() => undefined);
     return Promise.resolve(this.ready && !this.failing);
@@ -41,6 +41,10 @@ class FakeShared implements SharedSlidingWindow {
   close(): void {
     this.closed = true;
   }
+}
+
+function flushPromises(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function setUp(withShared = true) {
@@ -127,6 +131,9 @@ describe('SlidingWindowStorage', () => {
     await expect(storage.sharedState()).resolves.toBe('down');
 
     clock.now = 1_000;
+    // Past the suspension the readiness check sends the probe; its answer ends the suspension.
+    await expect(storage.sharedState()).resolves.toBe('down');
+    await flushPromises();
     await expect(storage.sharedState()).resolves.toBe('up');
     // Shared again: its own window, which never saw the two local hits.
     await expect(storage.hit('t', 5, 10_000)).resolves.toMatchObject({ count: 1 });
@@ -177,7 +184,11 @@ describe('SlidingWindowStorage', () => {
     expect(shared.calls).toBe(1);
     expect(shared.pings).toBe(1);
     shared.hung = false;
-    clock.now = 1_600;
+    // The hung probe gives up after SUSPEND_MS; the next one answers.
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    clock.now = 3_000;
+    await expect(storage.sharedState()).resolves.toBe('down');
+    await flushPromises();
     await expect(storage.sharedState()).resolves.toBe('up');
     await storage.hit('t', 5, 10_000);
     expect(shared.calls).toBe(2);

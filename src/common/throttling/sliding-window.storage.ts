@@ -9,7 +9,8 @@ export interface SharedSlidingWindow {
   readonly ready: boolean;
   readonly lastError?: string;
   hit(key: string, limit: number, ttlMs: number): Promise<WindowResult>;
-  ping(): Promise<boolean>;
+  /** Whether Redis answers; with a key, the node that owns its slot (Redis Cluster). */
+  ping(key?: string): Promise<boolean>;
   close(): void;
 }
 
@@ -56,6 +57,8 @@ export class SlidingWindowStorage implements ThrottlerStorage, OnApplicationShut
   /** Suspended after a failure; cleared by the first ping that answers after SUSPEND_MS. */
   private suspended = false;
   private probing = false;
+  /** The key whose command failed: on a Redis Cluster only its slot's node may be down. */
+  private failedKey?: string;
   private countingShared = true;
 
   constructor(
@@ -97,7 +100,7 @@ export class SlidingWindowStorage implements ThrottlerStorage, OnApplicationShut
     } catch (error) {
       // A timeout or a failing script: the request keeps its local admission, and Redis is
       // skipped for a moment rather than paid for on every request.
-      this.suspend((error as Error).message);
+      this.suspend((error as Error).message, key);
       return own.result;
     }
   }
@@ -109,9 +112,13 @@ export class SlidingWindowStorage implements ThrottlerStorage, OnApplicationShut
   async sharedState(): Promise<SharedState | undefined> {
     if (!this.shared) return undefined;
     if (!this.shared.ready || this.clock() < this.suspendedUntil) return 'down';
-    const answers = await this.shared.ping();
-    if (answers) this.suspended = false;
-    return answers && !this.suspended ? 'up' : 'down';
+    // Only the background probe of the failed key ends a suspension: a ping that reaches some
+    // other node of a cluster says nothing about the slot that failed.
+    if (this.suspended) {
+      this.probe();
+      return 'down';
+    }
+    return (await this.shared.ping()) ? 'up' : 'down';
   }
 
   /** Where requests are counted right now, without asking Redis (for the metrics). */
@@ -133,9 +140,10 @@ export class SlidingWindowStorage implements ThrottlerStorage, OnApplicationShut
     return this.shared;
   }
 
-  private suspend(reason: string): void {
+  private suspend(reason: string, key: string): void {
     this.suspendedUntil = this.clock() + SUSPEND_MS;
     this.suspended = true;
+    this.failedKey = key;
     this.countShared(false, reason);
   }
 
@@ -143,7 +151,7 @@ export class SlidingWindowStorage implements ThrottlerStorage, OnApplicationShut
   private probe(): void {
     if (this.probing || !this.shared) return;
     this.probing = true;
-    void withTimeout(this.shared.ping(), SUSPEND_MS)
+    void withTimeout(this.shared.ping(this.failedKey), SUSPEND_MS)
       .catch(() => false)
       .then((answers) => {
         if (answers) this.suspended = false;
