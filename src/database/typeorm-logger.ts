@@ -18,16 +18,14 @@ export class DatabaseLogger implements Logger {
     this.logger.warn(`Slow query (${time} ms): ${query.slice(0, 200)}`);
   }
 
-  logSchemaBuild(message: string): void {
-    this.logger.debug(message);
-  }
+  logSchemaBuild(): void {}
 
   logMigration(message: string): void {
     this.logger.log(message);
   }
 
+  /** TypeORM's chatter ('3 migrations were found…') is left out; its warnings are kept. */
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
     if (level === 'warn') this.logger.warn(String(message));
-    else this.logger.debug(String(message));
   }
 }
