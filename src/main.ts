@@ -12,6 +12,7 @@ import { appConfig, authConfig, pagingConfig } from './config/configuration';
 import { readEnvironment } from './config/environment';
 import { DatabaseStartup } from './database/database-startup';
 import { GracefulShutdown } from './health/graceful-shutdown';
+import { flushTracing } from './common/observability/tracing';
 
 async function bootstrap(): Promise<void> {
   try {
@@ -38,6 +39,7 @@ async function bootstrap(): Promise<void> {
       void app
         .get(GracefulShutdown)
         .drain(app, signal, { timeoutMs: shutdownTimeoutMs, delayMs: shutdownDelayMs })
+        .then(() => flushTracing())
         .finally(() => process.exit(0));
     });
   }

@@ -25,10 +25,13 @@ function freePort() {
 }
 
 /**
- * Starts `node <nodeArgs> <script>` with `env` and waits until GET /health/live answers. The child
- * is node itself (no npm in between), so its pid is the server's for the CPU and memory readings.
+ * Starts `node <nodeArgs> <script>` with `env` and waits until GET /health/ready answers 200 (the
+ * service listens before its database is connected and migrated; the baseline has no such wait, so
+ * its /health/live is enough). The child is node itself (no npm in between), so its pid is the
+ * server's for the CPU and memory readings.
  */
 async function startServer({ name, script, env, nodeArgs = [], hook = false, log }) {
+  const readyPath = name === 'baseline' ? '/health/live' : '/health/ready';
   const port = await freePort();
   const preload = hook ? ['--require', require.resolve('./server-hook')] : [];
   const child = spawn(process.execPath, [...nodeArgs, ...preload, script], {
@@ -79,9 +82,9 @@ async function startServer({ name, script, env, nodeArgs = [], hook = false, log
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${name} did not answer /health/live within 90 s:\n${output.join('')}`);
+      throw new Error(`${name} did not answer ${readyPath} within 90 s:\n${output.join('')}`);
     }
-    const up = await fetch(`${url}/health/live`).then(
+    const up = await fetch(`${url}${readyPath}`).then(
       (response) => response.ok,
       () => false,
     );

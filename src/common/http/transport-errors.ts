@@ -75,10 +75,24 @@ export function answerFrameworkError(
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? new ApiError('invalidInput', 'A path segment is too long')
       : new ApiError('invalidInput', 'The request path is not valid percent-encoding');
+  const correlationId = correlationIdOf(request.headers);
+  request.log = request.log.child({ correlationId });
+  const completed = (request.server as unknown as Record<string, unknown>)['requestCompleted'];
+  if (typeof completed === 'function') {
+    // Fastify starts no response timer for these answers: time them here.
+    const started = performance.now();
+    reply.raw.once('finish', () =>
+      (completed as (q: FastifyRequest, r: FastifyReply, ms: number) => void)(
+        request,
+        reply,
+        performance.now() - started,
+      ),
+    );
+  }
   reply
     .status(apiError.status)
     .header('MS-RequestId', request.id)
-    .header('MS-CorrelationId', correlationIdOf(request.headers))
+    .header('MS-CorrelationId', correlationId)
     .header('Content-Type', 'application/json; charset=utf-8');
   sendBody(request, reply, apiError.toBody());
 }
@@ -101,11 +115,15 @@ export function registerBodyTimeout(fastify: FastifyInstance, timeoutMs: number)
         }),
       );
     }, timeoutMs);
-    const stop = () => clearTimeout(timer);
+    const socket = request.raw.socket;
+    const stop = () => {
+      clearTimeout(timer);
+      socket?.off('close', stop);
+    };
     payload.once('end', stop);
     payload.once('close', stop);
     guarded.once('close', stop);
-    request.raw.socket?.once('close', stop);
+    socket?.once('close', stop);
     // Fastify listens while it reads the body; once it has stopped (the request was answered, the
     // app is closing), the timeout has nobody to tell, and must not become an unhandled error.
     guarded.on('error', () => undefined);

@@ -1,9 +1,11 @@
 import { trace } from '@opentelemetry/api';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Metrics } from './metrics';
 
 /** The label of requests that matched no route: one label, however many paths a scan tries. */
 const UNMATCHED = '(unmatched)';
+
+export const REQUEST_COMPLETED = 'requestCompleted';
 
 /**
  * One log line and one set of metrics per answered request: method, route template, status,
@@ -21,10 +23,14 @@ export function registerRequestTelemetry(fastify: FastifyInstance, metrics: Metr
         .setAttribute('http.route', route);
     done();
   });
-  fastify.addHook('onResponse', (request, reply, done) => {
+  const completed = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    elapsedMs = reply.elapsedTime,
+  ) => {
     const route = request.routeOptions.url || UNMATCHED;
     const status = reply.statusCode;
-    const seconds = reply.elapsedTime / 1000;
+    const seconds = elapsedMs / 1000;
     metrics.requests.inc({ method: request.method, route, status });
     metrics.duration.observe({ method: request.method, route }, seconds);
     request.log.info(
@@ -32,11 +38,16 @@ export function registerRequestTelemetry(fastify: FastifyInstance, metrics: Metr
         method: request.method,
         route,
         status,
-        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        durationMs: Math.round(elapsedMs * 100) / 100,
         ...(request.tenantId && { tenantId: request.tenantId }),
       },
       'request completed',
     );
+  };
+  // Answers Fastify gives before routing (frameworkErrors) run no hooks: they call this instead.
+  fastify.decorate(REQUEST_COMPLETED, completed);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    completed(request, reply);
     done();
   });
 }

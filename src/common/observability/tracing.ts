@@ -6,6 +6,16 @@
  * written inside a span carries its `trace_id` and `span_id`. The SDK packages are required here
  * only when tracing is on, so that a service without it loads none of them.
  */
+let shutdownTracing: () => Promise<void> = () => Promise.resolve();
+
+/** Sends the spans still buffered (at most `timeoutMs`); main.ts calls it after the drain. */
+export function flushTracing(timeoutMs = 2_000): Promise<void> {
+  return Promise.race([
+    shutdownTracing(),
+    new Promise<void>((done) => setTimeout(done, timeoutMs).unref()),
+  ]);
+}
+
 export function startTracingIfConfigured(env: NodeJS.ProcessEnv = process.env): void {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return;
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -25,6 +35,9 @@ export function startTracingIfConfigured(env: NodeJS.ProcessEnv = process.env): 
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? 'customer-service',
     traceExporter: new OTLPTraceExporter(),
+    // Spans only: logs stay on stdout, metrics at /metrics.
+    metricReaders: [],
+    logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
         // Probes and scrapes are not worth a trace each.
@@ -32,12 +45,9 @@ export function startTracingIfConfigured(env: NodeJS.ProcessEnv = process.env): 
       }),
       new MySQL2Instrumentation(),
       new IORedisInstrumentation(),
-      new PinoInstrumentation(),
+      new PinoInstrumentation({ disableLogSending: true }),
     ],
   });
   sdk.start();
-  // Spans still buffered are sent before the process exits.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void sdk.shutdown().catch(() => undefined));
-  }
+  shutdownTracing = () => sdk.shutdown().catch(() => undefined);
 }
