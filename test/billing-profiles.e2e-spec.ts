@@ -1,32 +1,12 @@
 import fc from 'fast-check';
 import request, { Response } from 'supertest';
-import { createCustomer } from './support/factories';
+import { createCustomer, buildBillingProfile as profile } from './support/factories';
 import { describeEachDatabase } from './support/databases';
 import { useTestApp } from './support/test-app';
 import { bearer, newTenant } from './support/tokens';
 import { errorBody } from './support/errors';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
-
-/** A full billing profile as a client writes it on PUT. */
-function profile(companyName: string, extra: Record<string, unknown> = {}) {
-  return {
-    email: 'grace@contoso.com',
-    culture: 'en-US',
-    language: 'en',
-    companyName,
-    firstName: 'Grace',
-    lastName: 'Hopper',
-    defaultAddress: {
-      country: 'US',
-      city: 'Arlington',
-      state: 'VA',
-      addressLine1: '1 Navy Way',
-      postalCode: '22202',
-    },
-    ...extra,
-  };
-}
 
 /** The same profile as the .NET SDK sends it: PascalCase, explicit nulls, the etag in Attributes. */
 function dotNetProfile(companyName: string, etag: string) {

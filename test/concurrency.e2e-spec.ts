@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import request, { Response } from 'supertest';
-import { buildCustomer, createCustomer } from './support/factories';
+import {
+  buildCustomer,
+  createCustomer,
+  buildBillingProfile as profile,
+  billingValuesOf as valuesOf,
+} from './support/factories';
 import { describeEachDatabase } from './support/databases';
 import { errorBody } from './support/errors';
 import { useTestApp } from './support/test-app';
@@ -16,31 +21,6 @@ const ROUNDS = 3;
 jest.setTimeout(90_000);
 
 type Body = Record<string, any>;
-
-/** A full billing profile as a client writes it on PUT (CONTRACT 7.2), without any etag. */
-function profile(companyName: string): Body {
-  return {
-    firstName: 'Grace',
-    lastName: 'Hopper',
-    email: 'grace@contoso.com',
-    culture: 'en-US',
-    language: 'en',
-    companyName,
-    defaultAddress: {
-      country: 'US',
-      city: 'Arlington',
-      state: 'VA',
-      addressLine1: '1 Navy Way',
-      postalCode: '22202',
-    },
-  };
-}
-
-/** The fields a client writes, out of a billing-profile response. */
-function valuesOf(response: Body): Body {
-  const { id: _id, links: _links, attributes: _attributes, ...values } = response;
-  return values;
-}
 
 const times = <T>(count: number, make: (i: number) => T): T[] =>
   Array.from({ length: count }, (_, i) => make(i));

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { DatabaseStartup } from '../src/database/database-startup';
 import { errorBody } from './support/errors';
-import { buildCustomer, createCustomer } from './support/factories';
+import { buildCustomer, createCustomer, buildBillingProfile as profile } from './support/factories';
 import { freePort, isMariaDbInstalled, OwnMariaDb } from './support/own-mariadb';
 import { startApp } from './support/test-app';
 import { bearer, newTenant, TEST_JWT_SECRET } from './support/tokens';
@@ -42,25 +42,6 @@ interface Sample {
   headers: Record<string, string>;
   body: any;
   error?: string;
-}
-
-/** A full billing profile as a client writes it on PUT (CONTRACT 7.2), without any etag. */
-function profile(companyName: string) {
-  return {
-    email: 'grace@contoso.com',
-    culture: 'en-US',
-    language: 'en',
-    companyName,
-    firstName: 'Grace',
-    lastName: 'Hopper',
-    defaultAddress: {
-      country: 'US',
-      city: 'Arlington',
-      state: 'VA',
-      addressLine1: '1 Navy Way',
-      postalCode: '22202',
-    },
-  };
 }
 
 /**

@@ -5,7 +5,11 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { runMigrations } from '../../src/database/migrate';
 import { MIGRATIONS } from '../../src/database/migrations';
-import { buildCustomer } from '../support/factories';
+import {
+  buildCustomer,
+  buildBillingProfile as profile,
+  billingValuesOf as valuesOf,
+} from '../support/factories';
 import { GaleraCluster, isGaleraInstalled } from '../support/galera-cluster';
 import { buildService, ServiceProcess } from '../support/service-process';
 import { bearer, newTenant } from '../support/tokens';
@@ -61,31 +65,6 @@ const describeOnGalera =
   isGaleraInstalled() || process.env.CI === 'true' ? describe : describe.skip;
 
 type Body = Record<string, any>;
-
-/** A full billing profile as a client writes it on PUT (CONTRACT 7.2), without any etag. */
-function profile(companyName: string): Body {
-  return {
-    firstName: 'Grace',
-    lastName: 'Hopper',
-    email: 'grace@contoso.com',
-    culture: 'en-US',
-    language: 'en',
-    companyName,
-    defaultAddress: {
-      country: 'US',
-      city: 'Arlington',
-      state: 'VA',
-      addressLine1: '1 Navy Way',
-      postalCode: '22202',
-    },
-  };
-}
-
-/** The fields a client writes, out of a billing-profile response. */
-function valuesOf(response: Body): Body {
-  const { id: _id, links: _links, attributes: _attributes, ...values } = response;
-  return values;
-}
 
 /** Tables, columns, indexes, foreign keys and CHECK constraints, from information_schema. */
 async function schemaOf(cluster: GaleraCluster, node: number, database: string) {

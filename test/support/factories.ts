@@ -31,6 +31,32 @@ export function buildCustomer(overrides: Body = {}): Body {
   return merge(base, overrides);
 }
 
+/** A full billing profile as a client writes it on PUT (CONTRACT 7.2), without any etag. */
+export function buildBillingProfile(companyName: string, extra: Body = {}): Body {
+  return {
+    email: 'grace@contoso.com',
+    culture: 'en-US',
+    language: 'en',
+    companyName,
+    firstName: 'Grace',
+    lastName: 'Hopper',
+    defaultAddress: {
+      country: 'US',
+      city: 'Arlington',
+      state: 'VA',
+      addressLine1: '1 Navy Way',
+      postalCode: '22202',
+    },
+    ...extra,
+  };
+}
+
+/** The fields a client writes, out of a billing-profile response. */
+export function billingValuesOf(response: Body): Body {
+  const { id: _id, links: _links, attributes: _attributes, ...values } = response;
+  return values;
+}
+
 export async function createCustomer(
   server: Parameters<typeof request>[0],
   tenantId: string,
