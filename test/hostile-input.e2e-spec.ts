@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AddressInfo, connect, Socket } from 'node:net';
 import request, { Response } from 'supertest';
-import { buildCustomer, createCustomer } from './support/factories';
+import { buildCustomer, createCustomer, buildBillingProfile } from './support/factories';
 import { describeEachDatabase } from './support/databases';
 import { errorBody } from './support/errors';
 import { containerDepth, nested, own, PROTOTYPE_KEYS, setOwn, Shape } from './support/fuzz';
@@ -240,24 +240,6 @@ interface Operation {
   innerObject: string[];
 }
 
-function billingProfileBody(): Json {
-  return {
-    email: 'grace@contoso.com',
-    culture: 'en-US',
-    language: 'en',
-    companyName: 'Hopper Industries',
-    firstName: 'Grace',
-    lastName: 'Hopper',
-    defaultAddress: {
-      country: 'US',
-      city: 'Arlington',
-      state: 'VA',
-      addressLine1: '1 Navy Way',
-      postalCode: '22202',
-    },
-  };
-}
-
 function operations(t: TestApp): Operation[] {
   const sendAs =
     (method: 'post' | 'patch' | 'put', path: string, tenant: string) => (text: string) => {
@@ -313,7 +295,7 @@ function operations(t: TestApp): Operation[] {
         const tenant = newTenant();
         const { id } = await createCustomer(t.server, tenant);
         return {
-          body: billingProfileBody(),
+          body: buildBillingProfile('Hopper Industries'),
           send: sendAs('put', `/v1/customers/${id}/profiles/billing`, tenant),
           ok: 200,
         };
@@ -331,7 +313,7 @@ function operations(t: TestApp): Operation[] {
       name: 'POST /v1/validations/address',
       prepare: () =>
         Promise.resolve({
-          body: billingProfileBody().defaultAddress as Json,
+          body: buildBillingProfile('Hopper Industries').defaultAddress as Json,
           send: sendAs('post', '/v1/validations/address', newTenant()),
           ok: 200,
         }),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { QueryRunner } from 'typeorm';
 import request from 'supertest';
 import { describeEachDatabase } from './support/databases';
-import { buildCustomer, createCustomer } from './support/factories';
+import { buildCustomer, createCustomer, buildBillingProfile } from './support/factories';
 import { freePort, ServiceProcess } from './support/service-process';
 import { TestApp, useTestApp } from './support/test-app';
 import { bearer, newTenant, tokenFor } from './support/tokens';
@@ -89,23 +89,6 @@ function deltas(before: Scrape, after: Scrape, name: string, keys: string[]) {
 async function scrape(server: TestApp['server']): Promise<Scrape> {
   const response = await request(server).get('/metrics').expect(200);
   return parsePrometheus(response.text);
-}
-
-/** A full billing profile as a client writes it on PUT. */
-function billingProfile(companyName: string) {
-  return {
-    email: 'grace@contoso.com',
-    culture: 'en-US',
-    language: 'en',
-    companyName,
-    defaultAddress: {
-      country: 'US',
-      city: 'Arlington',
-      state: 'VA',
-      addressLine1: '1 Navy Way',
-      postalCode: '22202',
-    },
-  };
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 5_000) {
@@ -226,7 +209,7 @@ describeEachDatabase('metrics', (kind) => {
         .put(path)
         .set(bearer(tenant))
         .set('If-Match', `"${etag}"`)
-        .send(billingProfile(`Round ${randomUUID()}`));
+        .send(buildBillingProfile(`Round ${randomUUID()}`));
     await put().expect(200);
     await put().expect(412);
     const after = await scrape(t.server);
