@@ -9,6 +9,7 @@ import { dataSourceOptions } from './data-source-options';
 import { isUnavailable } from './database-errors';
 import { runMigrations } from './migrate';
 import { guardMysqlPool } from './mysql-deadlines';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const RETRY_DELAY_MS = { first: 250, max: 5_000 };
 
@@ -91,10 +92,6 @@ export class DatabaseStartup implements OnModuleInit, OnApplicationShutdown {
       await migrator.destroy();
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Until the database is ready, every /v1 operation is a 503; health and docs answer as usual. */

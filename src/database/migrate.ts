@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { MigrationLease } from './migration-lease';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const LOCK_TIMEOUT_SECONDS = 120;
 
@@ -54,7 +55,7 @@ async function takeSqliteWriteLock(dataSource: DataSource): Promise<void> {
         return;
       } catch (error) {
         if (!isBusy(error) || Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 25));
+        await sleep(25);
       }
     }
   } finally {

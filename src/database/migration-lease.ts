@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { isRetryableConflict, isUniqueViolation } from './database-errors';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const TABLE = 'migration_lock';
 /** A holder that stops renewing (killed, partitioned) loses the lease after this long. */
@@ -37,7 +38,7 @@ export class MigrationLease {
       if (Date.now() > deadline) {
         throw new Error(`Could not take the migration lock within ${timeoutMs / 1000}s`);
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sleep(POLL_MS);
     }
     lease.renewal = setInterval(() => void lease.renew(), RENEW_EVERY_MS);
     lease.renewal.unref();

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isSqlite } from './data-source-options';
 import { isRetryableConflict } from './database-errors';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Attempts of one transaction that keeps losing deadlocks before the request gets a 503. */
 const MAX_ATTEMPTS = 8;
@@ -49,8 +50,4 @@ export class Transactions {
 /** Full jitter: a random wait up to an exponentially growing cap, so retries spread out. */
 function backoffMs(attempt: number): number {
   return Math.random() * Math.min(BACKOFF_MS.max, BACKOFF_MS.base * 2 ** attempt);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

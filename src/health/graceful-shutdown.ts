@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Stopping without failing a request (SIGTERM from an orchestrator, Ctrl-C): at once
@@ -74,10 +75,6 @@ export class GracefulShutdown {
       this.logger.log(`Drained in ${Date.now() - this.drainingSince} ms`);
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function connectionCount(server: Server): Promise<number> {
